@@ -1,0 +1,2 @@
+"""capledger: the command line that joins the write side (``ledger``) to the read side
+(``projections``)."""

@@ -1,0 +1,124 @@
+"""Reading one issuer's stream with each event's global position, one small reader per backend.
+
+The library reads a stream without notification ids and the notification log without a
+stream filter; a ledger needs both at once (an issuer's entries, each with its global
+sequence number), without scanning other issuers' events. Each reader below is the SQL the
+library's own schema supports, behind one interface.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+if TYPE_CHECKING:  # psycopg is an optional extra; imported only when PostgreSQL is used
+    from eventsourcing.postgres import PostgresApplicationRecorder
+
+
+class StreamReader(Protocol):
+    def stream(self, originator_id: UUID, after: int = 0) -> list[Notification]:
+        """The stream's events after version ``after``, in version order, each carrying its
+        notification id."""
+
+    def first_events(self) -> list[Notification]:
+        """Version 1 of every stream: one per issuer."""
+
+
+class SQLiteStreamReader:
+    # In the library's SQLite table the rowid is the notification id; the primary key
+    # (originator_id, originator_version) serves both the filter and the order.
+    STREAM = (
+        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version"
+    )
+    FIRSTS = (
+        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+        "WHERE originator_version = 1 ORDER BY rowid"
+    )
+
+    def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[Notification]:
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, params)
+            return [_notification(row[0], row[1], row[2], row[3], row[4]) for row in cursor.fetchall()]
+
+    def stream(self, originator_id: UUID, after: int = 0) -> list[Notification]:
+        return self._select(self.STREAM, (originator_id.hex, after))
+
+    def first_events(self) -> list[Notification]:
+        return self._select(self.FIRSTS, ())
+
+
+class PostgresStreamReader:
+    # notification_id is a bigserial column with a unique index; the primary key
+    # (originator_id, originator_version) serves the filter and the order.
+    STREAM = (
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
+        "WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"
+    )
+    FIRSTS = (
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
+        "WHERE originator_version = 1 ORDER BY notification_id"
+    )
+
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self.recorder = recorder
+        self.table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[Notification]:
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql.format(table=self.table), params)
+            return [
+                _notification(r["notification_id"], r["originator_id"], r["originator_version"],
+                              r["topic"], bytes(r["state"]))
+                for r in cursor.fetchall()
+            ]
+
+    def stream(self, originator_id: UUID, after: int = 0) -> list[Notification]:
+        return self._select(self.STREAM, (originator_id, after))
+
+    def first_events(self) -> list[Notification]:
+        return self._select(self.FIRSTS, ())
+
+
+class MemoryStreamReader:
+    """The in-memory recorder keeps a list (notification id = index + 1) and a per-stream index."""
+
+    def __init__(self, recorder: POPOApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def _at(self, index: int) -> Notification:
+        s = self.recorder._stored_events[index]
+        return _notification(index + 1, s.originator_id, s.originator_version, s.topic, s.state)
+
+    def stream(self, originator_id: UUID, after: int = 0) -> list[Notification]:
+        with self.recorder._database_lock:
+            by_version = self.recorder._stored_events_index.get(str(originator_id), {})
+            return [self._at(by_version[v]) for v in sorted(by_version) if v > after]
+
+    def first_events(self) -> list[Notification]:
+        with self.recorder._database_lock:
+            return [self._at(i) for i, s in enumerate(self.recorder._stored_events)
+                    if s.originator_version == 1]
+
+
+def _notification(position: int, originator: Any, version: int, topic: str, state: bytes) -> Notification:
+    ident = originator if isinstance(originator, UUID) else UUID(str(originator))
+    return Notification(originator_id=ident, originator_version=version, topic=topic, state=state,
+                        id=position)
+
+
+def stream_reader(recorder: ApplicationRecorder) -> StreamReader:
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteStreamReader(recorder)
+    if type(recorder).__module__ == "eventsourcing.postgres":
+        return PostgresStreamReader(recorder)  # type: ignore[arg-type]
+    if isinstance(recorder, POPOApplicationRecorder):
+        return MemoryStreamReader(recorder)
+    raise TypeError(f"no stream reader for {type(recorder).__name__}")

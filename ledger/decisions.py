@@ -1,0 +1,203 @@
+"""Decisions: may these entries join this issuer's ledger?
+
+New entries are merged into the recorded log, corrections are applied, and the whole
+resulting timeline is booked again. That catches a back-dated entry that would make a later,
+already recorded entry invalid (a rescission effective before an exercise that needed the
+shares), and a correction that the corrected timeline cannot carry. Every problem is
+collected, not just the first, so a journal's author can fix them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from ledger.book import Book, RuleBroken, defined_ids
+from ledger.entries import AnyEntry, EntryCorrected, EntryVoided, IssuerCreated, describe_changes
+from ledger.errors import Violation
+from ledger.records import RecordedEntry, timeline_key
+from ledger.timeline import resolve
+
+NOT_YET_RECORDED = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass
+class Tail:
+    """The booked state at the end of the recorded timeline. Entries effective on or after
+    ``last_effective`` (and no corrections) can be decided on it without re-booking the log:
+    recording in date order costs the new entries only, however long the ledger."""
+
+    book: Book
+    last_effective: date
+    version: int
+
+    def takes(self, entries: Sequence[AnyEntry]) -> bool:
+        return all(not isinstance(e, (EntryCorrected, EntryVoided)) and e.effective >= self.last_effective
+                   for e in entries)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``accepted`` are the entries to store (re-recorded identical entries are dropped);
+    ``already_recorded`` counts those; ``violations`` empty means the journal may be stored."""
+
+    accepted: list[AnyEntry]
+    already_recorded: int
+    violations: list[Violation]
+    tail: Tail | None = None  # the state once ``accepted`` is stored, when there is no violation
+
+
+def decide(
+    issuer: str, recorded: Sequence[RecordedEntry], proposed: Sequence[AnyEntry], tail: Tail | None = None,
+    by_id: Mapping[str, AnyEntry] | None = None,
+) -> Decision:
+    """``tail``, when given, must be the state at the end of ``recorded``; it may be changed
+    (the caller must drop it unless the decision comes back clean). ``by_id``, when given,
+    is ``recorded``'s entries by id (a caller that keeps it saves a pass over the log)."""
+    violations: list[Violation] = []
+    stored = by_id if by_id is not None else {r.entry.id: r.entry for r in recorded}
+    accepted, repeats = _new_entries(stored, proposed, violations)
+    for e in accepted:
+        for created in (e, e.replacement if isinstance(e, EntryCorrected) else None):
+            if isinstance(created, IssuerCreated) and created.issuer != issuer:
+                violations.append(Violation(
+                    e.id, "issuer-mismatch",
+                    f"creates issuer {created.issuer!r} in the ledger of issuer {issuer!r}",
+                ))
+    violations.extend(_check_corrections(recorded, accepted))
+    if violations:  # booking a timeline with a dangling correction would only add noise
+        return Decision(accepted, repeats, violations)
+    version = (recorded[-1].sequence if recorded else 0) + len(accepted)
+    if tail is not None and tail.takes(accepted) and _book_on_tail(tail.book, accepted):
+        latest = max([tail.last_effective, *(e.effective for e in accepted)])
+        return Decision(accepted, repeats, [], Tail(tail.book, latest, version))
+    book, last_day, violations = _book_timeline(issuer, recorded, accepted)
+    if violations or last_day is None:
+        return Decision(accepted, repeats, violations)
+    return Decision(accepted, repeats, [], Tail(book, last_day, version))
+
+
+def _book_on_tail(book: Book, accepted: Sequence[AnyEntry]) -> bool:
+    """Apply in timeline order; False at the first broken rule (then decide in full, which
+    lists every problem with its explanation)."""
+    # sorted() is stable: entries of one day keep their journal (= recorded) order.
+    return apply_all(book, sorted(accepted, key=lambda e: e.effective))
+
+
+def apply_all(book: Book, entries: Sequence[AnyEntry]) -> bool:
+    """Apply entries already in timeline order; False at the first broken rule (the book is
+    then partly changed and must be dropped)."""
+    try:
+        for e in entries:
+            book.apply(e)
+    except RuleBroken:
+        return False
+    return True
+
+
+def _new_entries(
+    stored: Mapping[str, AnyEntry], proposed: Sequence[AnyEntry], violations: list[Violation]
+) -> tuple[list[AnyEntry], int]:
+    """Idempotency: an id already recorded with the same content is a no-op; with different
+    content it is an error (a correction is its own entry, never a re-use of the id)."""
+    seen: set[str] = set()
+    accepted: list[AnyEntry] = []
+    repeats = 0
+    for e in proposed:
+        if e.id in seen:
+            violations.append(Violation(e.id, "duplicate-entry-id", "the id appears twice in this journal"))
+            continue
+        seen.add(e.id)
+        old = stored.get(e.id)
+        if old is None:
+            accepted.append(e)
+        elif old.content() == e.content():
+            repeats += 1
+        else:
+            violations.append(Violation(
+                e.id, "entry-id-reused",
+                f"already recorded with different content (recorded -> now: {describe_changes(old, e)}); "
+                "to fix a recorded entry, record an EntryCorrected",
+            ))
+    return accepted, repeats
+
+
+def _check_corrections(recorded: Sequence[RecordedEntry], accepted: Sequence[AnyEntry]) -> list[Violation]:
+    """A correction names an entry that stands (recorded or earlier in this journal, not
+    voided, not itself a correction) and keeps its type."""
+    if not any(isinstance(e, (EntryCorrected, EntryVoided)) for e in accepted):
+        return []
+    current: dict[str, AnyEntry] = {}
+    voided: set[str] = set()
+    problems: list[Violation] = []
+    recorded_entries = [r.entry for r in sorted(recorded, key=lambda r: r.sequence)]
+    for index, e in enumerate([*recorded_entries, *accepted]):
+        is_new = index >= len(recorded_entries)
+        if not isinstance(e, (EntryCorrected, EntryVoided)):
+            current[e.id] = e
+            continue
+        target = current.get(e.target)
+        problem = None
+        if e.target in voided:
+            problem = ("target-voided", f"entry {e.target!r} is already voided")
+        elif target is None:
+            problem = ("unknown-entry", f"no recorded entry {e.target!r} to correct or void")
+        elif isinstance(e, EntryCorrected) and e.replacement.type != target.type:
+            problem = ("correction-changes-type",
+                       f"{e.target!r} is a {target.type}; a replacement must be one too "
+                       f"(got {e.replacement.type}); void it and record a new entry instead")
+        elif isinstance(e, EntryCorrected) and e.replacement.content() == target.content():
+            problem = ("correction-changes-nothing", f"the replacement equals {e.target!r} as it stands")
+        if problem and is_new:
+            problems.append(Violation(e.id, *problem))
+        elif isinstance(e, EntryVoided):
+            voided.add(e.target)
+            current.pop(e.target, None)
+        elif isinstance(e, EntryCorrected):
+            current[e.target] = e.replacement
+    return problems
+
+
+def _book_timeline(
+    issuer: str, recorded: Sequence[RecordedEntry], accepted: Sequence[AnyEntry]
+) -> tuple[Book, date | None, list[Violation]]:
+    """Book the whole timeline; returns the end state, the last effective date, the problems."""
+    # New entries go after everything recorded, in journal order: the sequence they will get.
+    last = max((r.sequence for r in recorded), default=0)
+    pending = [RecordedEntry(issuer, last + i, 0, NOT_YET_RECORDED, e)
+               for i, e in enumerate(accepted, start=1)]
+    new_sequences = {r.sequence for r in pending}
+    corrected_by = {e.target: e.id for e in accepted if isinstance(e, EntryCorrected)}
+    timeline = sorted(resolve([*recorded, *pending]), key=timeline_key)
+
+    book = Book(defined_later=defined_ids(r.entry for r in timeline))
+    violations: list[Violation] = []
+    for record in timeline:
+        try:
+            book.apply(record.entry)
+        except RuleBroken as broken:
+            entry = record.entry
+            where = f"{entry.type} effective {entry.effective}"
+            if record.sequence in new_sequences:
+                violations.append(Violation(entry.id, broken.rule, f"{where}: {broken.message}"))
+            elif entry.id in corrected_by:
+                violations.append(Violation(corrected_by[entry.id], broken.rule,
+                                            f"as corrected, {entry.id!r} ({where}): {broken.message}"))
+            else:
+                violations.append(_blame(record, broken, accepted))
+    return book, (timeline[-1].entry.effective if timeline else None), violations
+
+
+def _blame(record: RecordedEntry, broken: RuleBroken, accepted: Sequence[AnyEntry]) -> Violation:
+    """A recorded entry no longer books: blame the new entries that take effect before it
+    (and any new correction or void, which can change anything)."""
+    entry = record.entry
+    culprits = [e.id for e in accepted
+                if isinstance(e, (EntryCorrected, EntryVoided)) or e.effective <= entry.effective]
+    return Violation(
+        ", ".join(culprits) or entry.id,
+        "invalidates-later-entry",
+        f"back-dated before recorded entry {entry.id!r} ({entry.type} effective "
+        f"{entry.effective}), which would then break [{broken.rule}] {broken.message}",
+    )

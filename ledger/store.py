@@ -1,0 +1,192 @@
+"""The event store: each issuer's entries as one stream in an ``eventsourcing`` application.
+
+An issuer's ledger is an append-only stream of ``EntryRecorded`` events (one per entry),
+written without rebuilding any aggregate: the next version number is the only state a
+writer needs, and the library's unique (stream, version) constraint makes a racing writer
+fail instead of interleaving. The entry is stored as its canonical JSON (Decimal and dates as
+strings) so figures come back exactly as stated.
+
+Where the store lives is one setting, a *location*:
+  ``path/to/ledger.sqlite``   an SQLite file (the default; created on first use)
+  ``:memory:``                in memory, for tests
+  ``postgresql://user@host:port/dbname``  a PostgreSQL database
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import IntegrityError, InternalError, Notification, OperationalError
+
+from ledger.backends import stream_reader
+from ledger.entries import AnyEntry, parse_entry
+from ledger.integrity import GENESIS, StoredLink, chain_digest
+from ledger.locks import issuer_locks
+from ledger.records import RecordedEntry
+
+T = TypeVar("T")
+
+PAGE = 5_000  # notifications read per query while scanning the log
+
+
+@dataclass(frozen=True)
+class EntryRecorded(DomainEvent):
+    """The stored event. ``timestamp`` (from DomainEvent) is the recorded time, in UTC."""
+
+    issuer: str
+    entry: dict[str, Any]
+    previous: str  # the hash chain (ledger.integrity): the digest of the event before
+    digest: str
+
+
+class LedgerApplication(Application[UUID]):
+    name = "capledger"
+
+
+def stream_id(issuer: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"capledger:issuer:{issuer}")
+
+
+def is_file_location(location: str) -> bool:
+    return location not in (":memory:", "memory") and not location.startswith(
+        ("postgresql://", "postgres://"))
+
+
+def environment(location: str) -> dict[str, str]:
+    """Translate a location into the library's settings (they win over stray env vars)."""
+    if location in (":memory:", "memory"):
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if location.startswith(("postgresql://", "postgres://")):
+        url = urlparse(location)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_LOCK_TIMEOUT": "10",  # seconds; the library's default 0 waits forever
+            # Insert a recording with one INSERT ... SELECT FROM unnest(...) in a database
+            # function. The library's default pipelined executemany deadlocks on large journals
+            # (tens of thousands of events): both sides' socket buffers fill and neither reads.
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "CREATE_TABLE": "y",
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": location,
+        "CREATE_TABLE": "y",
+    }
+
+
+def tolerating_create_races(create: Callable[[], T], attempts: int = 5) -> T:
+    """Run ``create``, which issues CREATE TABLE IF NOT EXISTS. PostgreSQL can refuse that when
+    several processes create the same table at once ("tuple concurrently updated", or a
+    duplicate key in pg_type): the table then exists, so trying again succeeds."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return create()
+        except (IntegrityError, InternalError, OperationalError):
+            if attempt == attempts:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _open_application(env: dict[str, str]) -> LedgerApplication:
+    """The library creates its tables on open."""
+    return tolerating_create_races(lambda: LedgerApplication(env=env))
+
+
+class LedgerStore:
+    """Reads and appends issuer streams. Knows nothing of the rules (see ``ledger.decisions``)."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.app = _open_application(environment(location))
+        self.reader = stream_reader(self.app.recorder)
+        self.locks = issuer_locks(location)
+
+    def close(self) -> None:
+        self.locks.close()
+        self.app.close()
+
+    def writer_lock(self, issuer: str) -> Any:
+        """Held while deciding and appending, so writers of one issuer take turns."""
+        return self.locks.hold(stream_id(issuer))
+
+    def _notifications(self) -> Iterator[Notification]:
+        start = 0
+        while True:
+            page = self.app.recorder.select_notifications(start, PAGE, inclusive_of_start=False)
+            yield from page
+            if len(page) < PAGE:
+                return
+            start = page[-1].id
+
+    def _decode(self, notification: Notification) -> RecordedEntry:
+        event = self.app.mapper.to_domain_event(notification)
+        assert isinstance(event, EntryRecorded), notification.topic
+        return RecordedEntry(
+            issuer=event.issuer,
+            sequence=event.originator_version,
+            position=notification.id,
+            recorded_at=event.timestamp,
+            entry=parse_entry(event.entry),
+            digest=getattr(event, "digest", ""),  # "" in ledgers written before the chain
+        )
+
+    def all_entries(self) -> list[RecordedEntry]:
+        """Every stored entry of every issuer, in recorded (global) order."""
+        return [self._decode(n) for n in self._notifications()]
+
+    def entries(self, issuer: str, after: int = 0) -> list[RecordedEntry]:
+        """One issuer's entries (after sequence ``after``) in recorded order, read from its
+        stream alone."""
+        return [self._decode(n) for n in self.reader.stream(stream_id(issuer), after)]
+
+    def issuers(self) -> list[str]:
+        return sorted(self._decode(n).issuer for n in self.reader.first_events())
+
+    def links(self, issuer: str) -> list[StoredLink]:
+        """The raw rows of a stream for chain verification: decoded as JSON only, so that a
+        tampered row is reported rather than raising."""
+        links = []
+        for n in self.reader.stream(stream_id(issuer)):
+            try:
+                state = self.app.mapper.transcoder.decode(n.state)
+                recorded_at = state["timestamp"]
+                assert isinstance(state, dict) and isinstance(recorded_at, datetime)
+            except Exception:  # any undecodable row is exactly what verification reports
+                state, recorded_at = None, None
+            links.append(StoredLink(n.id, n.originator_version, state, recorded_at))
+        return links
+
+    def append(
+        self, issuer: str, after: RecordedEntry | None, entries: Sequence[AnyEntry], recorded_at: datetime
+    ) -> None:
+        """Store ``entries`` after ``after`` (the stream's last record, or None) in one
+        transaction: all or none. Raises the library's IntegrityError if another writer
+        took those versions first."""
+        originator = stream_id(issuer)
+        version = after.sequence if after else 0
+        previous = after.digest if after else GENESIS
+        events = []
+        for entry in entries:
+            version += 1
+            content = entry.content()
+            digest = chain_digest(previous, issuer, version, recorded_at, content)
+            events.append(EntryRecorded(
+                originator_id=originator, originator_version=version, timestamp=recorded_at,
+                issuer=issuer, entry=content, previous=previous, digest=digest,
+            ))
+            previous = digest
+        self.app.save(*events)

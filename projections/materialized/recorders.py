@@ -1,0 +1,106 @@
+"""Where the views live: one small recorder per backend, behind one interface.
+
+Each is the library's own tracking recorder (so its tracking table and its exactly-once
+insert, which raises IntegrityError for a position at or below the one recorded) with the
+view tables added to the tables it creates, and one ``write`` that runs a page's statements
+and the tracking record in a single transaction.
+
+  SQLite ledger     -> the same file, through the application's own datastore (one pool)
+  PostgreSQL ledger -> the same database, through the application's own datastore
+  in-memory ledger  -> a private in-memory SQLite database: the events live in Python
+                       objects, which have no tables and no transactions to join, and the
+                       views must die with them anyway
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import uuid4
+
+from eventsourcing.persistence import ApplicationRecorder, Tracking
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQLiteTrackingRecorder
+
+from ledger.store import tolerating_create_races
+from projections.materialized.schema import POSTGRES, SQLITE, Dialect, create_statements
+
+Statement = tuple[str, list[tuple[Any, ...]]]  # SQL with '?' marks, and its parameter rows
+# Every statement is written with '?' marks; the PostgreSQL recorder turns them into '%s'.
+
+
+class ViewRecorder(Protocol):
+    dialect: Dialect
+
+    def create_table(self) -> None: ...
+
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+
+    def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
+        """The tracking record first (a replayed position fails before any change), then the
+        statements, all in one transaction: all of a page or none of it."""
+
+    def select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """One statement. Reads need no transaction: rows for a fixed version never change."""
+
+
+class SQLiteViewRecorder(SQLiteTrackingRecorder):
+    dialect = SQLITE
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *create_statements(SQLITE)]
+
+    def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self._insert_tracking(cursor, tracking)
+            for sql, rows in statements:
+                cursor.executemany(sql, rows)
+
+    def select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(sql, tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+
+
+def _postgres_recorder(datastore: Any) -> ViewRecorder:
+    # Imported here: psycopg is an optional extra, needed only for a PostgreSQL ledger.
+    from eventsourcing.postgres import PostgresTrackingRecorder
+    from psycopg.sql import SQL, Composed
+
+    class PostgresViewRecorder(PostgresTrackingRecorder):
+        dialect = POSTGRES
+
+        def __init__(self, datastore: Any) -> None:
+            super().__init__(datastore, tracking_table_name="view_tracking")
+            self.sql_create_statements += [Composed([SQL(s)]) for s in create_statements(POSTGRES)]
+
+        def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
+            with self.datastore.transaction(commit=True) as cursor:
+                self._insert_tracking(cursor, tracking)
+                for sql, rows in statements:
+                    cursor.executemany(POSTGRES.sql(sql).encode(), rows)
+
+        def select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            # One statement on an autocommit connection: one round trip, no BEGIN/ROLLBACK.
+            with self.datastore.get_connection() as conn, conn.cursor() as cursor:
+                cursor.execute(POSTGRES.sql(sql).encode(), tuple(params))
+                return [tuple(row.values()) for row in cursor.fetchall()]
+
+    return PostgresViewRecorder(datastore)
+
+
+def view_recorder(app_recorder: ApplicationRecorder) -> ViewRecorder:
+    """The view recorder beside a ledger's event recorder; creates its tables."""
+    recorder: ViewRecorder
+    if isinstance(app_recorder, SQLiteApplicationRecorder):
+        recorder = SQLiteViewRecorder(app_recorder.datastore)
+    elif type(app_recorder).__module__ == "eventsourcing.postgres":
+        recorder = _postgres_recorder(app_recorder.datastore)  # type: ignore[attr-defined]
+    elif isinstance(app_recorder, POPOApplicationRecorder):
+        # A name of its own, shared by the pool's connections and by nothing else.
+        name = f"file:capledger-views-{uuid4().hex}?mode=memory&cache=shared"
+        recorder = SQLiteViewRecorder(SQLiteDatastore(name))
+    else:
+        raise TypeError(f"no view recorder for {type(app_recorder).__name__}")
+    tolerating_create_races(recorder.create_table)
+    return recorder
