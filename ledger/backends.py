@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.persistence import AggregateRecorder, ApplicationRecorder, Notification
 from eventsourcing.popo import POPOApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
 
 if TYPE_CHECKING:  # psycopg is an optional extra; imported only when PostgreSQL is used
     from eventsourcing.postgres import PostgresApplicationRecorder
@@ -106,6 +106,24 @@ class MemoryStreamReader:
         with self.recorder._database_lock:
             return [self._at(i) for i, s in enumerate(self.recorder._stored_events)
                     if s.originator_version == 1]
+
+
+def prune_snapshots(recorder: AggregateRecorder, originator_id: UUID, before: int) -> None:
+    """Delete a stream's snapshots older than version ``before``. Snapshots are a cache (the
+    events stay the record), and each holds a whole booked state: keeping them all would grow
+    the database by the ledger's size at every snapshot. The library has no delete, so this is
+    the SQL for its schema. In memory they are left alone: they die with the process."""
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        with recorder.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"DELETE FROM {recorder.events_table_name} "
+                "WHERE originator_id = ? AND originator_version < ?", (originator_id.hex, before))
+    elif type(recorder).__module__ == "eventsourcing.postgres":
+        pg: Any = recorder
+        with pg.datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f'DELETE FROM "{pg.datastore.schema}"."{pg.events_table_name}" '
+                "WHERE originator_id = %s AND originator_version < %s", (originator_id, before))
 
 
 def _notification(position: int, originator: Any, version: int, topic: str, state: bytes) -> Notification:

@@ -5,11 +5,17 @@ resulting timeline is booked again. That catches a back-dated entry that would m
 already recorded entry invalid (a rescission effective before an exercise that needed the
 shares), and a correction that the corrected timeline cannot carry. Every problem is
 collected, not just the first, so a journal's author can fix them all.
+
+Entries that take effect on or after the last recorded effective date (no corrections) cannot
+change anything recorded: they are booked on the state at the end of the timeline (``Tail``)
+instead, and the recorded log is not read at all (``RecordedStream`` reads it only on demand).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -37,6 +43,59 @@ class Tail:
                    for e in entries)
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """A recorded entry known by its place in the stream and a hash of its content: what a
+    snapshot keeps of each entry, enough to tell a repeat from a re-used id."""
+
+    sequence: int
+    digest: str
+
+
+def content_digest(entry: AnyEntry) -> str:
+    canonical = json.dumps(entry.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+Known = RecordedEntry | Fingerprint
+
+
+class RecordedStream:
+    """What a decision may read of an issuer's recorded stream: its version and every id at
+    once; the whole log (``log()``) and single entries (``entry()``) only when a decision needs
+    them, read through the functions given."""
+
+    def __init__(
+        self, version: int, known: Mapping[str, Known],
+        read_log: Callable[[], Sequence[RecordedEntry]], read_entry: Callable[[int], AnyEntry],
+    ) -> None:
+        self.version = version
+        self.known = known
+        self._read_log = read_log
+        self._read_entry = read_entry
+        self._log: Sequence[RecordedEntry] | None = None
+
+    @classmethod
+    def of(cls, log: Sequence[RecordedEntry]) -> RecordedStream:
+        """A log already in memory."""
+        by_sequence = {r.sequence: r.entry for r in log}
+        return cls(max((r.sequence for r in log), default=0), {r.entry.id: r for r in log},
+                   lambda: log, by_sequence.__getitem__)
+
+    def log(self) -> Sequence[RecordedEntry]:
+        if self._log is None:
+            self._log = self._read_log()
+        return self._log
+
+    def same_content(self, known: Known, entry: AnyEntry) -> bool:
+        if isinstance(known, Fingerprint):
+            return known.digest == content_digest(entry)
+        return known.entry.content() == entry.content()
+
+    def entry(self, known: Known) -> AnyEntry:
+        return self._read_entry(known.sequence) if isinstance(known, Fingerprint) else known.entry
+
+
 @dataclass(frozen=True)
 class Decision:
     """``accepted`` are the entries to store (re-recorded identical entries are dropped);
@@ -49,15 +108,14 @@ class Decision:
 
 
 def decide(
-    issuer: str, recorded: Sequence[RecordedEntry], proposed: Sequence[AnyEntry], tail: Tail | None = None,
-    by_id: Mapping[str, AnyEntry] | None = None,
+    issuer: str, recorded: RecordedStream | Sequence[RecordedEntry], proposed: Sequence[AnyEntry],
+    tail: Tail | None = None,
 ) -> Decision:
     """``tail``, when given, must be the state at the end of ``recorded``; it may be changed
-    (the caller must drop it unless the decision comes back clean). ``by_id``, when given,
-    is ``recorded``'s entries by id (a caller that keeps it saves a pass over the log)."""
+    (the caller must drop it unless the decision comes back clean)."""
+    stream = recorded if isinstance(recorded, RecordedStream) else RecordedStream.of(recorded)
     violations: list[Violation] = []
-    stored = by_id if by_id is not None else {r.entry.id: r.entry for r in recorded}
-    accepted, repeats = _new_entries(stored, proposed, violations)
+    accepted, repeats = _new_entries(stream, proposed, violations)
     for e in accepted:
         for created in (e, e.replacement if isinstance(e, EntryCorrected) else None):
             if isinstance(created, IssuerCreated) and created.issuer != issuer:
@@ -65,24 +123,38 @@ def decide(
                     e.id, "issuer-mismatch",
                     f"creates issuer {created.issuer!r} in the ledger of issuer {issuer!r}",
                 ))
-    violations.extend(_check_corrections(recorded, accepted))
+    violations.extend(_check_corrections(stream, accepted))
     if violations:  # booking a timeline with a dangling correction would only add noise
         return Decision(accepted, repeats, violations)
-    version = (recorded[-1].sequence if recorded else 0) + len(accepted)
-    if tail is not None and tail.takes(accepted) and _book_on_tail(tail.book, accepted):
+    version = stream.version + len(accepted)
+    if tail is not None and tail.takes(accepted):
+        problems = _book_on_tail(tail.book, accepted)
+        if problems:
+            return Decision(accepted, repeats, problems)
         latest = max([tail.last_effective, *(e.effective for e in accepted)])
         return Decision(accepted, repeats, [], Tail(tail.book, latest, version))
-    book, last_day, violations = _book_timeline(issuer, recorded, accepted)
+    book, last_day, violations = _book_timeline(issuer, stream.log(), accepted)
     if violations or last_day is None:
         return Decision(accepted, repeats, violations)
     return Decision(accepted, repeats, [], Tail(book, last_day, version))
 
 
-def _book_on_tail(book: Book, accepted: Sequence[AnyEntry]) -> bool:
-    """Apply in timeline order; False at the first broken rule (then decide in full, which
-    lists every problem with its explanation)."""
+def _book_on_tail(book: Book, accepted: Sequence[AnyEntry]) -> list[Violation]:
+    """Book entries that all take effect at or after the end of the timeline: nothing recorded
+    can change, so the problems are those of the new entries alone, exactly as booking the
+    whole timeline would find them (a broken rule leaves the state as it was, so booking goes
+    on to report the rest)."""
+    for ident, day in defined_ids(accepted).items():
+        book.defined_later.setdefault(ident, day)
+    problems = []
     # sorted() is stable: entries of one day keep their journal (= recorded) order.
-    return apply_all(book, sorted(accepted, key=lambda e: e.effective))
+    for e in sorted(accepted, key=lambda e: e.effective):
+        try:
+            book.apply(e)
+        except RuleBroken as broken:
+            where = f"{e.type} effective {e.effective}"
+            problems.append(Violation(e.id, broken.rule, f"{where}: {broken.message}"))
+    return problems
 
 
 def apply_all(book: Book, entries: Sequence[AnyEntry]) -> bool:
@@ -97,7 +169,7 @@ def apply_all(book: Book, entries: Sequence[AnyEntry]) -> bool:
 
 
 def _new_entries(
-    stored: Mapping[str, AnyEntry], proposed: Sequence[AnyEntry], violations: list[Violation]
+    recorded: RecordedStream, proposed: Sequence[AnyEntry], violations: list[Violation]
 ) -> tuple[list[AnyEntry], int]:
     """Idempotency: an id already recorded with the same content is a no-op; with different
     content it is an error (a correction is its own entry, never a re-use of the id)."""
@@ -109,25 +181,27 @@ def _new_entries(
             violations.append(Violation(e.id, "duplicate-entry-id", "the id appears twice in this journal"))
             continue
         seen.add(e.id)
-        old = stored.get(e.id)
+        old = recorded.known.get(e.id)
         if old is None:
             accepted.append(e)
-        elif old.content() == e.content():
+        elif recorded.same_content(old, e):
             repeats += 1
         else:
             violations.append(Violation(
                 e.id, "entry-id-reused",
-                f"already recorded with different content (recorded -> now: {describe_changes(old, e)}); "
+                f"already recorded with different content (recorded -> now: "
+                f"{describe_changes(recorded.entry(old), e)}); "
                 "to fix a recorded entry, record an EntryCorrected",
             ))
     return accepted, repeats
 
 
-def _check_corrections(recorded: Sequence[RecordedEntry], accepted: Sequence[AnyEntry]) -> list[Violation]:
+def _check_corrections(stream: RecordedStream, accepted: Sequence[AnyEntry]) -> list[Violation]:
     """A correction names an entry that stands (recorded or earlier in this journal, not
     voided, not itself a correction) and keeps its type."""
     if not any(isinstance(e, (EntryCorrected, EntryVoided)) for e in accepted):
         return []
+    recorded = stream.log()
     current: dict[str, AnyEntry] = {}
     voided: set[str] = set()
     problems: list[Violation] = []

@@ -28,6 +28,19 @@ class RecordedEntry:
         return self.entry.effective
 
 
+@dataclass(frozen=True, slots=True)
+class StreamHead:
+    """The last event of an issuer's stream: what the next recording appends after."""
+
+    sequence: int
+    digest: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, record: RecordedEntry) -> StreamHead:
+        return cls(record.sequence, record.digest, record.recorded_at)
+
+
 def timeline_key(record: RecordedEntry) -> tuple[date, int]:
     """The order in which entries take effect: effective date, then recorded order."""
     return (record.entry.effective, record.sequence)

@@ -65,9 +65,17 @@ class Lot:
     remaining: int = 0
     movements: list[Movement] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.remaining = self.quantity
-        self.movements.append(Movement(self.origin, self.acquired, "acquired", self.quantity))
+    @classmethod
+    def acquire(
+        cls, lot: str, holder: str, share_class: str, acquired: date, quantity: int, origin: str,
+        price_per_share: Money | None, held_since: date, from_warrant: str | None = None,
+        from_lot: str | None = None,
+    ) -> Lot:
+        """A new lot: every share remains; its first movement is the acquisition. (A plain
+        constructor, with no side effects, is what lets a snapshot rebuild a lot as it was.)"""
+        return cls(lot, holder, share_class, acquired, quantity, origin, price_per_share, held_since,
+                   from_warrant, from_lot, remaining=quantity,
+                   movements=[Movement(origin, acquired, "acquired", quantity)])
 
     def change(self, entry: str, day: date, kind: LotChange, shares: int) -> None:
         self.remaining += shares

@@ -24,17 +24,25 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Application
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError, InternalError, Notification, OperationalError
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    IntegrityError,
+    InternalError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 
-from ledger.backends import stream_reader
+from ledger.backends import prune_snapshots, stream_reader
 from ledger.entries import AnyEntry, parse_entry
 from ledger.integrity import GENESIS, StoredLink, chain_digest
 from ledger.locks import issuer_locks
-from ledger.records import RecordedEntry
+from ledger.records import RecordedEntry, StreamHead
 
 T = TypeVar("T")
 
 PAGE = 5_000  # notifications read per query while scanning the log
+SNAPSHOT_TOPIC = "capledger:snapshot"  # the stored row's topic; the image carries its format
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,12 @@ def stream_id(issuer: str) -> UUID:
     return uuid5(NAMESPACE_URL, f"capledger:issuer:{issuer}")
 
 
+def snapshot_id(issuer: str) -> UUID:
+    """Snapshots go under an id of their own, not the stream's: they are not the library's
+    aggregate snapshots, and ``repository.get`` must never mistake one for its own."""
+    return uuid5(NAMESPACE_URL, f"capledger:issuer-snapshot:{issuer}")
+
+
 def is_file_location(location: str) -> bool:
     return location not in (":memory:", "memory") and not location.startswith(
         ("postgresql://", "postgres://"))
@@ -63,7 +77,7 @@ def is_file_location(location: str) -> bool:
 def environment(location: str) -> dict[str, str]:
     """Translate a location into the library's settings (they win over stray env vars)."""
     if location in (":memory:", "memory"):
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo", "IS_SNAPSHOTTING_ENABLED": "y"}
     if location.startswith(("postgresql://", "postgres://")):
         url = urlparse(location)
         return {
@@ -79,11 +93,13 @@ def environment(location: str) -> dict[str, str]:
             # (tens of thousands of events): both sides' socket buffers fill and neither reads.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
             "CREATE_TABLE": "y",
+            "IS_SNAPSHOTTING_ENABLED": "y",  # a table for ledger.snapshots
         }
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": location,
         "CREATE_TABLE": "y",
+        "IS_SNAPSHOTTING_ENABLED": "y",  # a table for ledger.snapshots
     }
 
 
@@ -171,7 +187,8 @@ class LedgerStore:
         return links
 
     def append(
-        self, issuer: str, after: RecordedEntry | None, entries: Sequence[AnyEntry], recorded_at: datetime
+        self, issuer: str, after: StreamHead | RecordedEntry | None, entries: Sequence[AnyEntry],
+        recorded_at: datetime,
     ) -> None:
         """Store ``entries`` after ``after`` (the stream's last record, or None) in one
         transaction: all or none. Raises the library's IntegrityError if another writer
@@ -190,3 +207,37 @@ class LedgerStore:
             ))
             previous = digest
         self.app.save(*events)
+
+    def event_at(self, issuer: str, sequence: int) -> EntryRecorded | None:
+        """One stored event, read alone (no scan of the stream)."""
+        stored = self.app.recorder.select_events(stream_id(issuer), gt=sequence - 1, lte=sequence)
+        if not stored:
+            return None
+        event = self.app.mapper.to_domain_event(stored[0])
+        assert isinstance(event, EntryRecorded), stored[0].topic
+        return event
+
+    # --- snapshots: ledger.snapshots says what is in one; here they are opaque bytes -------
+
+    def _snapshots(self) -> AggregateRecorder:
+        assert self.app.snapshots is not None, "IS_SNAPSHOTTING_ENABLED is set by environment()"
+        return self.app.snapshots.recorder
+
+    def put_snapshot(self, issuer: str, version: int, image: bytes) -> None:
+        """Keep ``image`` as the issuer's snapshot at ``version`` and drop older ones. If a
+        snapshot of that version is already there (another writer's), it stays."""
+        stored = StoredEvent(originator_id=snapshot_id(issuer), originator_version=version,
+                             topic=SNAPSHOT_TOPIC, state=image)
+        try:
+            self._snapshots().insert_events([stored])
+        except IntegrityError:
+            return
+        prune_snapshots(self._snapshots(), snapshot_id(issuer), before=version)
+
+    def latest_snapshot(self, issuer: str) -> tuple[int, bytes] | None:
+        """The issuer's newest snapshot: (version, image), or None."""
+        rows = self._snapshots().select_events(snapshot_id(issuer), desc=True, limit=1)
+        if not rows or rows[0].topic != SNAPSHOT_TOPIC:
+            return None
+        return rows[0].originator_version, rows[0].state
+

@@ -34,8 +34,8 @@ def purchased(book: Book, e: SharesPurchased) -> None:
     book.new_security_id(e.lot)
     book.within_authorized(cls, e.quantity)
     cls.outstanding += e.quantity
-    book.lots[e.lot] = Lot(e.lot, e.holder, e.share_class, e.effective, e.quantity, e.id,
-                           e.price_per_share, held_since=e.effective)
+    book.lots[e.lot] = Lot.acquire(e.lot, e.holder, e.share_class, e.effective, e.quantity, e.id,
+                                   e.price_per_share, held_since=e.effective)
     book.payments.append(Payment(e.holder, e.effective, "paid", e.consideration, e.id, e.lot))
 
 
@@ -61,8 +61,8 @@ def transferred(book: Book, e: SharesTransferred) -> None:
         raise RuleBroken("transfer-to-same-holder", f"lot {e.lot!r} already belongs to {e.to_holder!r}")
     book.new_security_id(e.new_lot)
     lot.change(e.id, e.effective, "transferred", -e.quantity)
-    book.lots[e.new_lot] = Lot(e.new_lot, e.to_holder, lot.share_class, e.effective, e.quantity,
-                               e.id, e.price_per_share, held_since=lot.held_since, from_lot=lot.lot)
+    book.lots[e.new_lot] = Lot.acquire(e.new_lot, e.to_holder, lot.share_class, e.effective, e.quantity,
+                                       e.id, e.price_per_share, held_since=lot.held_since, from_lot=lot.lot)
 
 
 def repurchased(book: Book, e: SharesRepurchased) -> None:
@@ -140,8 +140,8 @@ def converted(book: Book, e: SharesConverted) -> None:
     lot.change(e.id, e.effective, "converted", -e.quantity)
     book.classes[lot.share_class].outstanding -= e.quantity
     target.outstanding += whole
-    book.lots[e.new_lot] = Lot(e.new_lot, lot.holder, e.to_class, e.effective, whole, e.id, None,
-                               held_since=lot.held_since, from_lot=lot.lot)
+    book.lots[e.new_lot] = Lot.acquire(e.new_lot, lot.holder, e.to_class, e.effective, whole, e.id, None,
+                                       held_since=lot.held_since, from_lot=lot.lot)
     _pay_fraction(book, e, lot, e.effective, fraction, price)
 
 

@@ -90,8 +90,8 @@ def exercised(book: Book, e: WarrantExercised) -> None:
     if w.shares == 0:
         w.status, w.status_date = "exercised", e.effective
     cls.outstanding += e.shares
-    book.lots[e.lot] = Lot(e.lot, w.holder, w.share_class, e.effective, e.shares, e.id,
-                           w.exercise_price, held_since=e.effective, from_warrant=w.warrant)
+    book.lots[e.lot] = Lot.acquire(e.lot, w.holder, w.share_class, e.effective, e.shares, e.id,
+                                   w.exercise_price, held_since=e.effective, from_warrant=w.warrant)
     book.payments.append(Payment(w.holder, e.effective, "paid", e.payment or due, e.id, e.lot))
 
 
