@@ -175,6 +175,17 @@ def interactive(location: str, w: Workload, samples: int) -> dict[str, Any]:
     return {"record": ms(record), "views_catch_up": ms(project)}
 
 
+def cold_record(location: str, w: Workload, runs: int) -> dict[str, Any]:
+    """One entry from a new process, starting from the snapshot, and (baseline) from the log."""
+    day, holder = w.last_day.isoformat(), "h00001"
+    out: dict[str, Any] = {}
+    for mode, extra in (("snapshot", []), ("full_log", ["--full"])):
+        found = [child(["-m", "benchmarks.cold_record", location, ISSUER, day, holder, f"{mode}-{k}", *extra])
+                 for k in range(runs)]
+        out[mode] = {"runs": found, "seconds": statistics.median(r["seconds"] for r in found)}
+    return out
+
+
 def child(args: list[str]) -> dict[str, Any]:
     out = subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True, cwd=ROOT)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -324,6 +335,8 @@ def run_backend(backend: Backend, w: Workload, entries: list[Any], args: argpars
     result["cli_cold"] = cli_cold(loc, day, args.runs)
     log(f"{backend.name}: interactive entries")
     result["interactive"] = interactive(loc, w, args.samples)
+    log(f"{backend.name}: one entry from a cold process x{args.runs}")
+    result["cold_record"] = cold_record(loc, w, args.runs)
     return result
 
 
@@ -425,6 +438,10 @@ def table(out: dict[str, Any]) -> str:
     row("one holder as of D p50 (ms)", lambda r: r["holder_position"]["p50_ms"], ".3f")
     row("one holder as of D p99 (ms)", lambda r: r["holder_position"]["p99_ms"], ".3f")
     row("CLI captable --as-of, cold process (s)", lambda r: r["cli_cold"]["seconds"], ".3f")
+    row("one entry, cold process, snapshot (s)", lambda r: r["cold_record"]["snapshot"]["seconds"], ".3f")
+    row("one entry, cold process, whole log (s)", lambda r: r["cold_record"]["full_log"]["seconds"], ".3f")
+    row("  ratio whole log / snapshot",
+        lambda r: r["cold_record"]["full_log"]["seconds"] / r["cold_record"]["snapshot"]["seconds"], ".1f")
     bc = out.get("beancount")
     if bc:
         row("  Beancount from its file, cold (s)", lambda r: bc["seconds"], ".2f")

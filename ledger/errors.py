@@ -45,3 +45,9 @@ class NoLedger(LedgerError):
     def __init__(self, location: str) -> None:
         super().__init__(f"no ledger at {location!r}: record a journal there first, or point "
                          "--ledger (or CAPLEDGER_LEDGER) at an existing ledger")
+
+
+class TargetNotEmpty(LedgerError):
+    def __init__(self, location: str) -> None:
+        super().__init__(f"{location!r} already holds a ledger: copy into an empty one (a copy "
+                         "never merges two ledgers)")

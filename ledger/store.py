@@ -35,6 +35,7 @@ from eventsourcing.persistence import (
 
 from ledger.backends import prune_snapshots, stream_reader
 from ledger.entries import AnyEntry, parse_entry
+from ledger.errors import TargetNotEmpty
 from ledger.integrity import GENESIS, StoredLink, chain_digest
 from ledger.locks import issuer_locks
 from ledger.records import RecordedEntry, StreamHead
@@ -240,4 +241,28 @@ class LedgerStore:
         if not rows or rows[0].topic != SNAPSHOT_TOPIC:
             return None
         return rows[0].originator_version, rows[0].state
+
+    def copy_to(self, target: LedgerStore, progress: Callable[[int], None] = lambda n: None) -> int:
+        """Copy every stored event, byte for byte and in the global order, into ``target``,
+        which must hold none (a copy never merges). Sequences, recorded times and the hash
+        chain come across unchanged; global positions are the target's own. Snapshots do not
+        (a cache, rebuilt there). One transaction per page: a copy cut short leaves a partial
+        target, which the caller discards before trying again. Returns the events copied."""
+        if target.app.recorder.max_notification_id():
+            raise TargetNotEmpty(target.location)
+        copied = 0
+        page: list[StoredEvent] = []
+        for n in self._notifications():
+            page.append(StoredEvent(originator_id=n.originator_id, originator_version=n.originator_version,
+                                    topic=n.topic, state=n.state))
+            if len(page) == PAGE:
+                target.app.recorder.insert_events(page)
+                copied += len(page)
+                progress(copied)
+                page = []
+        if page:
+            target.app.recorder.insert_events(page)
+            copied += len(page)
+            progress(copied)
+        return copied
 
