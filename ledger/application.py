@@ -164,16 +164,15 @@ class Ledger:
         writer.known.update((r.entry.id, r) for r in new)
         writer.head = StreamHead.of(new[-1])
         tail = writer.tail
-        if tail is not None:
-            entries = [r.entry for r in new if r.sequence > tail.version]
-            ordered = sorted(entries, key=lambda e: e.effective)
-            if not entries:
-                pass
-            elif tail.takes(entries) and apply_all(tail.book, ordered):
-                tail.version = new[-1].sequence
-                tail.last_effective = ordered[-1].effective
-            else:
-                writer.tail = None
+        entries = [r.entry for r in new if tail is not None and r.sequence > tail.version]
+        if tail is None or not entries:
+            return new
+        ordered = sorted(entries, key=lambda e: e.effective)
+        if tail.takes(entries) and apply_all(tail.book, ordered):
+            tail.version = new[-1].sequence
+            tail.last_effective = ordered[-1].effective
+        else:
+            writer.tail = None
         return new
 
     def _recorded(self, issuer: str, writer: Writer) -> RecordedStream:

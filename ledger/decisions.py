@@ -13,8 +13,6 @@ instead, and the recorded log is not read at all (``RecordedStream`` reads it on
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -22,6 +20,7 @@ from datetime import UTC, date, datetime
 from ledger.book import Book, RuleBroken, defined_ids
 from ledger.entries import AnyEntry, EntryCorrected, EntryVoided, IssuerCreated, describe_changes
 from ledger.errors import Violation
+from ledger.integrity import sha256_of
 from ledger.records import RecordedEntry, timeline_key
 from ledger.timeline import resolve
 
@@ -53,8 +52,7 @@ class Fingerprint:
 
 
 def content_digest(entry: AnyEntry) -> str:
-    canonical = json.dumps(entry.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sha256_of(entry.content())
 
 
 Known = RecordedEntry | Fingerprint

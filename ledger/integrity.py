@@ -26,14 +26,16 @@ from ledger.entries import parse_entry
 GENESIS = "0" * 64
 
 
+def sha256_of(data: dict[str, Any]) -> str:
+    """SHA-256 of a canonical JSON form: keys sorted, no spaces, UTF-8."""
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 def chain_digest(previous: str, issuer: str, sequence: int, recorded_at: datetime,
                  entry: dict[str, Any]) -> str:
-    payload = json.dumps(
-        {"previous": previous, "issuer": issuer, "sequence": sequence,
-         "recorded_at": recorded_at.isoformat(), "entry": entry},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return sha256_of({"previous": previous, "issuer": issuer, "sequence": sequence,
+                      "recorded_at": recorded_at.isoformat(), "entry": entry})
 
 
 @dataclass(frozen=True)

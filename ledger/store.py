@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -251,16 +252,9 @@ class LedgerStore:
         if target.app.recorder.max_notification_id():
             raise TargetNotEmpty(target.location)
         copied = 0
-        page: list[StoredEvent] = []
-        for n in self._notifications():
-            page.append(StoredEvent(originator_id=n.originator_id, originator_version=n.originator_version,
-                                    topic=n.topic, state=n.state))
-            if len(page) == PAGE:
-                target.app.recorder.insert_events(page)
-                copied += len(page)
-                progress(copied)
-                page = []
-        if page:
+        notifications = self._notifications()
+        while page := [StoredEvent(originator_id=n.originator_id, originator_version=n.originator_version,
+                                   topic=n.topic, state=n.state) for n in islice(notifications, PAGE)]:
             target.app.recorder.insert_events(page)
             copied += len(page)
             progress(copied)

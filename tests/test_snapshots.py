@@ -5,7 +5,7 @@ entries and corrections included. Run on every backend."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,14 +21,6 @@ from tests.helpers import entry
 
 EVERY = 40  # small, so that a few hundred entries cross several snapshots
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +66,7 @@ def purchase(n: int, day: date) -> AnyEntry:
 
 def long_stream(store: LedgerStore, count: int) -> Ledger:
     """``count`` purchases, one a day from 2002-01-01, recorded in date order."""
-    ledger = Ledger(store, Clock())
+    ledger = Ledger(store)
     ledger.record("acme", opening())
     for n in range(count):
         ledger.record("acme", [purchase(n, date(2002, 1, 1) + timedelta(days=n))])
@@ -90,7 +82,7 @@ def test_a_cold_writer_reads_only_what_follows_the_snapshot(
     kept = store._snapshots().select_events(snapshot_id("acme"))
     assert [s.originator_version for s in kept] == ([40, 80] if ledger_location == ":memory:" else [80])
     spy = ReadSpy(store, monkeypatch)
-    cold = Ledger(store, Clock())
+    cold = Ledger(store)
     stored = cold.record("acme", [purchase(100, date(2002, 6, 1))]).stored
     assert [r.sequence for r in stored] == [105]
     assert 0 not in spy.afters  # the log was never read from its start
@@ -104,7 +96,7 @@ def test_a_cold_writer_refuses_what_breaks_a_rule_without_reading_the_log(
 ) -> None:
     long_stream(store, 50)
     spy = ReadSpy(store, monkeypatch)
-    cold = Ledger(store, Clock())
+    cold = Ledger(store)
     too_many = entry("SharesPurchased", "big", "2003-01-01", lot="lot-big", holder="h1",
                      share_class="common", quantity=20_000_000, consideration="1.00 USD")
     with pytest.raises(Rejected) as refused:
@@ -128,14 +120,14 @@ def test_back_dated_entries_on_a_snapshot_are_judged_on_the_whole_timeline(store
         entry("WarrantExercised", "x", "2002-03-02", warrant="w", lot="lot-x", shares=500,
               payment="500.00 USD"),
     ])
-    cold = Ledger(store, Clock())  # starts from the snapshot at 40, effective 2002-02-05
+    cold = Ledger(store)  # starts from the snapshot at 40, effective 2002-02-05
     cancel = entry("WarrantCancelled", "c", "2002-03-01", warrant="w")
     with pytest.raises(Rejected) as refused:
         cold.record("acme", [cancel])
     assert [(v.entry, v.rule) for v in refused.value.violations] == [("c", "invalidates-later-entry")]
     assert "'x'" in refused.value.violations[0].message
     # A back-dated entry that breaks nothing is accepted and lands in its place on the timeline.
-    cold = Ledger(store, Clock())
+    cold = Ledger(store)
     cold.record("acme", [purchase(1000, date(2002, 1, 15))])
     held = holdings(cold.entries("acme"), date(2002, 1, 15))
     assert sum(p.shares for p in held) == sum(100 + n for n in range(15)) + 1100
@@ -146,13 +138,13 @@ def test_back_dated_entries_on_a_snapshot_are_judged_on_the_whole_timeline(store
 
 def test_a_reused_id_is_told_from_a_repeat_by_its_fingerprint(store: LedgerStore) -> None:
     long_stream(store, 50)
-    cold = Ledger(store, Clock())
+    cold = Ledger(store)
     outcome = cold.record("acme", [purchase(3, date(2002, 1, 4))])  # recorded, before the snapshot
     assert outcome.already_recorded == 1 and outcome.stored == []
     changed = entry("SharesPurchased", "p3", "2002-01-04", lot="lot-3", holder="h1",
                     share_class="common", quantity=999, consideration="103.00 USD")
     with pytest.raises(Rejected) as refused:
-        Ledger(store, Clock()).record("acme", [changed])
+        Ledger(store).record("acme", [changed])
     (violation,) = refused.value.violations
     assert violation.rule == "entry-id-reused"
     assert "quantity: 103 -> 999" in violation.message  # the old entry, fetched by its sequence
@@ -160,12 +152,12 @@ def test_a_reused_id_is_told_from_a_repeat_by_its_fingerprint(store: LedgerStore
 
 def test_corrections_after_a_snapshot(store: LedgerStore) -> None:
     long_stream(store, 50)
-    cold = Ledger(store, Clock())
+    cold = Ledger(store)
     fixed = entry("EntryCorrected", "fix-p2", "2002-01-03", target="p2",
                   replacement=purchase(2, date(2002, 1, 3)).content() | {"quantity": 5},
                   reason="clerical error", by="the company secretary")
     cold.record("acme", [fixed])
-    held = holdings(Ledger(store, Clock()).entries("acme"), date(2002, 1, 3))
+    held = holdings(Ledger(store).entries("acme"), date(2002, 1, 3))
     assert sum(p.shares for p in held) == 100 + 101 + 5
 
 
@@ -186,7 +178,7 @@ def test_a_stale_or_unreadable_snapshot_is_ignored(
         assert attempt is not None
         monkeypatch.setattr(store, "latest_snapshot", lambda issuer, found=attempt: found)
         spy = ReadSpy(store, monkeypatch)
-        cold = Ledger(store, Clock())
+        cold = Ledger(store)
         cold.record("acme", [purchase(500, date(2003, 1, 1))])
         assert spy.afters[0] == 0
         monkeypatch.undo()
@@ -205,10 +197,10 @@ def test_snapshots_and_full_booking_record_the_same_log(
     reference = LedgerStore(str(tmp_path / "reference.sqlite"))
     try:
         for journal in journals:
-            cold = Ledger(with_snapshots, Clock())
+            cold = Ledger(with_snapshots)
             cold.record(ISSUER, [parse_entry(e) for e in journal])
         monkeypatch.setattr(snapshots, "EVERY", 10**9)
-        full = Ledger(reference, Clock())
+        full = Ledger(reference)
         for journal in journals:
             full._writers.clear()  # no tail kept: every decision books the whole timeline
             full.record(ISSUER, [parse_entry(e) for e in journal])
@@ -218,7 +210,7 @@ def test_snapshots_and_full_booking_record_the_same_log(
         assert with_snapshots.latest_snapshot(ISSUER) is not None
         # Entries at the rules' edges, decided on a snapshot and on the whole log alike: every
         # lot rescinded by exactly what remains, then by one share more.
-        probes = [verdict(Ledger(s, Clock()), probe) for s in (with_snapshots, reference)
+        probes = [verdict(Ledger(s), probe) for s in (with_snapshots, reference)
                   for probe in rescissions(full, w.last_day)]
         half = len(probes) // 2
         assert probes[:half] == probes[half:]
