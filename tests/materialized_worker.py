@@ -115,7 +115,7 @@ def mismatches(views: MaterializedViews, log: Sequence[RecordedEntry], days: Seq
 def dump(views: MaterializedViews) -> dict[str, list[tuple[Any, ...]]]:
     """Every view table's rows, sorted: to compare two databases or before and after."""
     tables = ["view_recordings", "view_lots", "view_lot_segments", "view_warrant_segments",
-              "view_payments", "view_classes", "view_parties"]
+              "view_payments", "view_classes", "view_parties", "view_positions"]
     return {t: sorted(views.projector.recorder.select(f"SELECT * FROM {t}", ()), key=repr) for t in tables}
 
 

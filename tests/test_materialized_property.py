@@ -4,6 +4,8 @@ the materialized views answer every query as the pure fold does, on SQLite and P
 The ledgers come from the property suite's own strategy (``tests.property.strategies``,
 used read-only). Each example is recorded into a fresh store, projected, and compared at
 every date an entry mentions (+-1 day) and at every recorded time (and the instant before).
+Then every table's full history (all rows ever believed, ``view_positions`` included) is
+compared with the pure derivation of each recording's prefix of the log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from projections.materialized import MaterializedViews
 from tests.materialized_worker import mismatches
 from tests.property.strategies import GeneratedLedger, ledgers
 from tests.property.support import record_all
+from tests.test_materialized import history_mismatches
 
 SQLITE_EXAMPLES, POSTGRES_EXAMPLES = 30, 12  # about 8 s and 25 s on 2 cores
 SETTINGS = settings( derandomize=True, database=None, deadline=None,
@@ -30,7 +33,9 @@ def agree(location: str, gen: GeneratedLedger) -> None:
     ledger = record_all(gen, location)
     try:
         views = MaterializedViews.open(ledger.store)
-        assert mismatches(views, ledger.entries(gen.issuer)) == []
+        log = ledger.entries(gen.issuer)
+        assert mismatches(views, log) == []
+        assert history_mismatches(views, log) == []  # every table, every recording's version
     finally:
         ledger.close()
 

@@ -98,6 +98,7 @@ class _Issuer:
 def _append(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, RowSets]:
     """Apply an in-order recording to ``live``; the rows of what it changed, before and after."""
     book = live.book
+    live.settle()  # its positions are the rows held: they stay so while the recording applies
     before: dict[str, set[Row]] = {t.name: set() for t in TABLES}
     seen: set[tuple[str, str]] = set()
 
@@ -132,11 +133,13 @@ def _append(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, Row
     lots: set[str] = set()
     warrants: set[str] = set()
     classes: set[str] = set()
+    positions: set[tuple[str, str]] = set()
     for record in sorted(recording, key=timeline_key):  # a recording need not be in date order
         changed = live.apply(record)
         lots.update(changed.lots)
         warrants.update(changed.warrants)
         classes.update(changed.classes)
+        positions.update(changed.positions)
         after["view_payments"].update(changed.payments)
         after["view_parties"].update(changed.parties)
     for ident in lots:
@@ -149,6 +152,9 @@ def _append(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, Row
         after["view_warrant_segments"].update(live.warrant_rows(ident))
     for ident in classes:
         after["view_classes"].update(live.class_rows(ident))
+    for key in positions:  # a changed lot or warrant: its position's rows before, and now
+        before["view_positions"].update(live.positions.get(key, ()))
+        after["view_positions"].update(live.position_rows(key))
     # Objects snapshotted but unchanged: their rows are the same before and after.
     for ident in {i for k, i in seen if k == "lot"} - lots:
         if ident in book.lots:

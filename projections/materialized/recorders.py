@@ -10,11 +10,16 @@ and the tracking record in a single transaction.
   in-memory ledger  -> a private in-memory SQLite database: the events live in Python
                        objects, which have no tables and no transactions to join, and the
                        views must die with them anyway
+
+Creating the tables also checks their layout (``schema.SCHEMA``, kept in ``view_schema``). When
+the mark is another number, or missing (views made before it existed), every view table is
+dropped and created again, and this projector's tracking record is deleted, in the same
+transaction: the next catch-up projects the whole log from the start, as on a new ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import uuid4
 
@@ -23,10 +28,38 @@ from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore, SQLiteTrackingRecorder
 
 from ledger.store import tolerating_create_races
-from projections.materialized.schema import POSTGRES, SQLITE, Dialect, create_statements
+from projections.materialized.schema import (
+    POSTGRES,
+    SCHEMA,
+    SQLITE,
+    VIEWS,
+    Dialect,
+    create_statements,
+    drop_statements,
+)
 
 Statement = tuple[str, list[tuple[Any, ...]]]  # SQL with '?' marks, and its parameter rows
 # Every statement is written with '?' marks; the PostgreSQL recorder turns them into '%s'.
+
+# The layout mark: one row, the number of the layout the view tables were created with.
+SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL)"
+SCHEMA_READ = "SELECT MAX(version) AS version FROM view_schema"
+
+
+def _migrate(cursor: Any, dialect: Dialect, tracking_table: str, create: Callable[[], None]) -> None:
+    """In ``create_table``'s transaction: if the view tables carry another layout, drop them;
+    create every table (``create``); then reset this projector's tracking, so the next catch-up
+    projects the log again from the start."""
+    cursor.execute(dialect.sql(SCHEMA_READ))
+    stale = cursor.fetchone()["version"] != SCHEMA
+    if stale:
+        for statement in drop_statements():
+            cursor.execute(statement)
+    create()  # the library's tracking table and the view tables (CREATE ... IF NOT EXISTS)
+    if stale:
+        cursor.execute(dialect.sql(f"DELETE FROM {tracking_table} WHERE application_name = ?"), (VIEWS,))
+        cursor.execute("DELETE FROM view_schema")
+        cursor.execute(dialect.sql("INSERT INTO view_schema (version) VALUES (?)"), (SCHEMA,))
 
 
 class ViewRecorder(Protocol):
@@ -50,6 +83,13 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *create_statements(SQLITE)]
 
+    def _create_table(self, c: Any) -> None:
+        # One transaction (the library's). Two processes opening old tables at once: the
+        # second fails to take the write lock ("database is locked"), and tries again
+        # (``tolerating_create_races``) to find the tables new.
+        c.execute(SCHEMA_TABLE)
+        _migrate(c, SQLITE, "tracking", lambda: super(SQLiteViewRecorder, self)._create_table(c))
+
     def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             self._insert_tracking(cursor, tracking)
@@ -58,8 +98,10 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder):
 
     def select(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(sql, tuple(params))
-            return [tuple(row) for row in cursor.fetchall()]
+            plain = cursor.sqlite_cursor
+            plain.row_factory = None  # tuples as they come (the pool's sqlite3.Row costs a copy)
+            plain.execute(sql, tuple(params))
+            return plain.fetchall()
 
 
 def _postgres_recorder(datastore: Any) -> ViewRecorder:
@@ -73,6 +115,14 @@ def _postgres_recorder(datastore: Any) -> ViewRecorder:
         def __init__(self, datastore: Any) -> None:
             super().__init__(datastore, tracking_table_name="view_tracking")
             self.sql_create_statements += [Composed([SQL(s)]) for s in create_statements(POSTGRES)]
+
+        def _create_table(self, curs: Any) -> None:
+            # One transaction (the library's). The lock makes a second process opening old
+            # tables wait for the first to commit, then find them new.
+            curs.execute(SCHEMA_TABLE)
+            curs.execute("LOCK TABLE view_schema IN EXCLUSIVE MODE")
+            tracking = f'"{self.datastore.schema}"."{self.tracking_table_name}"'  # as the library's
+            _migrate(curs, POSTGRES, tracking, lambda: super(PostgresViewRecorder, self)._create_table(curs))
 
         def write(self, statements: Sequence[Statement], tracking: Tracking) -> None:
             with self.datastore.transaction(commit=True) as cursor:

@@ -8,24 +8,29 @@ A state holds from its date to the next state's date: the interval [eff_from, ef
 
 Rows are plain tuples of TEXT/INTEGER values in the column order of ``schema.TABLES`` (dates
 as ISO text, Decimal amounts as their exact text), so a row set can be diffed as a set.
+
+Positions (``view_positions``) are not booked separately: they are sums over the lot and
+warrant segments above, per (holder, class), so they agree with them by construction.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from ledger.book import Book, Lot, Warrant
 from ledger.entries import IssuerCreated, StakeholderAdded, StockSplit
 from ledger.records import RecordedEntry
 from ledger.timeline import timeline
+from projections.materialized.schema import fork
 
 OPEN = "9999-12-31"  # eff_to of a state that still holds
 
 Row = tuple[str | int | None, ...]
 RowSets = dict[str, set[Row]]
+Key = tuple[str, str]  # a position: (holder, share class)
 
 
 def _day(d: date | None) -> str | None:
@@ -75,6 +80,48 @@ def _lot_segments(lot: Lot) -> list[Row]:
             for state, start, end in _intervals(states)]
 
 
+def _position_rows(key: Key, name: str, lot_segments: Iterable[Row],
+                   warrant_segments: Iterable[Row]) -> list[Row]:
+    """One position's rows: on each day, the sum of its lot segments' shares, and the sum of
+    its warrant segments' shares where the cap table counts the warrant (status 'outstanding'
+    and not past its expiry: ``Warrant.status_on``). A sum is NULL (None) when nothing counts,
+    which is not the same as 0: the fold lists a holder whose lots with shares sum to 0.
+    ``name`` is the holder's: added once (``duplicate-holder``) and before it holds anything,
+    so the same on every date the position has a row."""
+    # day -> changes on that day to (shares, lots with shares, warrant shares, warrants counted)
+    deltas: dict[str, list[int]] = {}
+
+    def add(start: str, end: str, change: tuple[int, int, int, int]) -> None:
+        for day, sign in ((start, 1), (end, -1)):
+            if day != OPEN:  # an open interval never ends
+                d = deltas.setdefault(day, [0, 0, 0, 0])
+                for i, n in enumerate(change):
+                    d[i] += sign * n
+
+    for _lot, _, _, shares, _, start, end in lot_segments:
+        if shares:  # as the fold: a lot counts while it has shares (``if lot.remaining``)
+            add(str(start), str(end), (int(shares), 1, 0, 0))
+    for w in warrant_segments:
+        status, shares, expires, start, end = w[4], w[6], w[11], str(w[-2]), str(w[-1])
+        if status != "outstanding":
+            continue
+        if expires is not None and str(expires) < end:  # counts up to and including its expiry
+            end = (date.fromisoformat(str(expires)) + timedelta(days=1)).isoformat()
+        if start < end:
+            add(start, end, (0, 0, int(shares or 0), 1))
+    states: list[tuple[str, Hashable]] = []
+    total = [0, 0, 0, 0]
+    for day in sorted(deltas):
+        total = [a + b for a, b in zip(total, deltas[day], strict=True)]
+        held, lots, under_warrant, warrants = total
+        states.append((day, (held if lots else None, under_warrant if warrants else None)))
+    if not states:
+        return []
+    holder, share_class = key
+    return [(holder, name, share_class, *state, fork(start, end), start, end)  # type: ignore[misc]
+            for state, start, end in _intervals(states) if state != (None, None)]
+
+
 class Deriver:
     """The fold of ``derive``, kept open: ``apply`` books one more record (in timeline order)
     and returns the objects it changed, ``rows_of`` gives their rows now. ``derive`` runs it
@@ -89,6 +136,15 @@ class Deriver:
         self.touched: dict[str, int] = {}  # warrant -> len(entries) when last captured
         self.payments: list[Row] = []
         self.last: tuple[date, int] | None = None  # timeline key of the last record applied
+        # Positions: each one's lots and warrants, its rows when last derived, and the positions
+        # changed since (``position_rows`` derives them again; ``settle`` derives them all).
+        self.position_lots: dict[Key, set[str]] = {}
+        self.position_warrants: dict[Key, set[str]] = {}
+        self.positions: dict[Key, list[Row]] = {}
+        self.stale: set[Key] = set()
+        # Each class's rows when last made: (states seen, the last of them, rows, the index in
+        # the states where each row's run of equal states starts). See ``class_rows``.
+        self.class_cache: dict[str, tuple[int, Hashable, list[Row], list[int]]] = {}
 
     @staticmethod
     def _capture(states: list[tuple[str, Hashable]], day: str, state: Hashable) -> None:
@@ -127,6 +183,17 @@ class Deriver:
             if not states or states[-1][1] != state:
                 self._capture(states, day, state)
                 changed.classes.append(c.share_class)
+        for k in changed.lots:
+            lot = book.lots[k]
+            key = (lot.holder, lot.share_class)
+            self.position_lots.setdefault(key, set()).add(k)
+            changed.positions.add(key)
+        for k in changed.warrants:
+            w = book.warrants[k]
+            key = (w.holder, w.share_class)
+            self.position_warrants.setdefault(key, set()).add(k)
+            changed.positions.add(key)
+        self.stale |= changed.positions
         for index, p in enumerate(book.payments[paid_before:]):
             # A payment counts as of D when its entry is booked by D and it is dated by D.
             counts_from = max(p.effective, entry.effective).isoformat()
@@ -161,12 +228,56 @@ class Deriver:
                 for fields, start, end in _intervals(self.warrant_states[warrant])]
 
     def class_rows(self, share_class: str) -> list[Row]:
-        return [(share_class, *state, start, end)  # type: ignore[misc]
-                for state, start, end in _intervals(self.class_states[share_class])]
+        """The class's rows, as ``_intervals`` of its states. A class changes with most entries
+        (its outstanding shares) and has a row per such date, and an in-order recording asks
+        for its rows before and after: so they are kept, and only the rows from the end of the
+        states seen last time are made again. States only change at their end (``_capture``
+        replaces the last or appends), so the states before the last one seen are as they were,
+        and so is every row whose next run of states starts among them."""
+        states = self.class_states[share_class]
+        count, last, rows, starts = self.class_cache.get(share_class, (0, None, [], []))
+        if count == len(states) and last == states[-1]:
+            return rows
+        keep = 0
+        while keep + 1 < len(starts) and starts[keep + 1] < count - 1:
+            keep += 1
+        begin = starts[keep] if starts else 0  # a run starts there, after an unchanged state
+        merged: list[tuple[int, str, Hashable]] = []
+        for i in range(begin, len(states)):
+            day, state = states[i]
+            if not merged or merged[-1][2] != state:
+                merged.append((i, day, state))
+        ends = [day for _, day, _ in merged[1:]] + [OPEN]
+        rows = rows[:keep] + [(share_class, *state, fork(day, end), day, end)  # type: ignore[misc]
+                              for (_, day, state), end in zip(merged, ends, strict=True)]
+        starts = starts[:keep] + [i for i, _, _ in merged]
+        self.class_cache[share_class] = (len(states), states[-1], rows, starts)
+        return rows
+
+    def position_rows(self, key: Key, segments: dict[str, list[Row]] | None = None) -> list[Row]:
+        """A position's rows now (derived again if it changed since last time); ``segments``
+        (lot -> its segment rows) saves deriving them again when the caller has them."""
+        if key in self.stale or key not in self.positions:
+            lots = [segments[k] if segments else self.lot_rows(k)[1] for k in self.position_lots.get(key, ())]
+            warrants = [self.warrant_rows(w) for w in self.position_warrants.get(key, ())]
+            self.positions[key] = _position_rows(key, self.book.holders[key[0]].name,
+                                                 [row for rows in lots for row in rows],
+                                                 [row for rows in warrants for row in rows])
+            self.stale.discard(key)
+        return self.positions[key]
+
+    def settle(self) -> None:
+        """Derive every changed position: afterwards ``positions`` holds every position's rows
+        now, and keeps them while records are applied (until ``position_rows`` is asked)."""
+        for key in list(self.stale):
+            self.position_rows(key)
 
     def rows(self) -> RowSets:
         """Every row, for the whole log applied so far."""
         lots = {k: self.lot_rows(k) for k in self.book.lots}
+        by_lot = {k: segments for k, (_, segments) in lots.items()}
+        for key in list(self.stale):  # every position, after a fold: from the segments above
+            self.position_rows(key, by_lot)
         rows: RowSets = {
             "view_lots": {lot for lot, _ in lots.values()},
             "view_lot_segments": {row for _, segments in lots.values() for row in segments},
@@ -174,6 +285,7 @@ class Deriver:
             "view_payments": set(self.payments),
             "view_classes": {row for c in self.class_states for row in self.class_rows(c)},
             "view_parties": {self._party("holder", h) for h in self.book.holders},
+            "view_positions": {row for rows in self.positions.values() for row in rows},
         }
         if self.book.issuer is not None:
             rows["view_parties"].add(self._issuer_row())
@@ -189,6 +301,7 @@ class Changed:
     classes: list[str] = field(default_factory=list)
     payments: list[Row] = field(default_factory=list)
     parties: list[Row] = field(default_factory=list)
+    positions: set[Key] = field(default_factory=set)  # (holder, class) of changed lots, warrants
 
 
 NAMES = ("lot", "new_lot", "warrant", "new_warrant", "security")
