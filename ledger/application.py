@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from eventsourcing.persistence import IntegrityError
 
 from ledger import snapshots
-from ledger.decisions import Fingerprint, Known, RecordedStream, Tail, apply_all, decide
+from ledger.collector import collector_paused
+from ledger.decisions import Fingerprint, Known, RecordedStream, Tail, decide
 from ledger.entries import AnyEntry, IssuerCreated, parse_entry
 from ledger.errors import NoLedger, Rejected, UnknownIssuer, Violation
 from ledger.records import RecordedEntry, StreamHead
@@ -103,7 +104,7 @@ class Ledger:
 
     def record(self, issuer: str, entries: Sequence[AnyEntry]) -> Recorded:
         """Store all of ``entries`` or none. Raises Rejected listing every problem."""
-        with self.store.writer_lock(issuer):
+        with self.store.writer_lock(issuer), collector_paused():
             return self._record(issuer, entries)
 
     def _record(self, issuer: str, entries: Sequence[AnyEntry]) -> Recorded:
@@ -167,12 +168,10 @@ class Ledger:
         entries = [r.entry for r in new if tail is not None and r.sequence > tail.version]
         if tail is None or not entries:
             return new
-        ordered = sorted(entries, key=lambda e: e.effective)
-        if tail.takes(entries) and apply_all(tail.book, ordered):
+        if tail.takes(entries) and not tail.insert(entries):
             tail.version = new[-1].sequence
-            tail.last_effective = ordered[-1].effective
         else:
-            writer.tail = None
+            writer.tail = None  # rebuilt from the log by the next decision
         return new
 
     def _recorded(self, issuer: str, writer: Writer) -> RecordedStream:

@@ -49,9 +49,26 @@ from ledger.state import (
 from ledger.values import format_shares as n
 
 __all__ = [
-    "Adjustment", "Book", "Lot", "Movement", "Payment", "RuleBroken", "ShareClass", "Warrant",
-    "WarrantStatus", "book_entries", "defined_ids",
+    "Adjustment", "Book", "Lot", "Mark", "Movement", "Payment", "RuleBroken", "ShareClass",
+    "Warrant", "WarrantStatus", "book_entries", "defined_ids",
 ]
+
+# Fields of an entry that name a lot or a warrant it may change.
+NAMES = ("lot", "new_lot", "warrant", "new_warrant", "security")
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What ``Book.rewind`` needs to put the state back as it was before one entry: the size
+    of every insert-only collection (inserts are undone by popping, newest first) and the
+    changeable fields of every object the entry may change. Lists in the state are append-only
+    (movements, entries, adjustments, payments), so a length is enough to undo them."""
+
+    issuer: IssuerCreated | None
+    sizes: tuple[int, int, int, int, int]  # holders, classes, lots, warrants, payments
+    classes: tuple[tuple[ShareClass, int, int], ...]
+    lots: tuple[tuple[Lot, int, int], ...]
+    warrants: tuple[tuple[Warrant, dict[str, Any], int, int], ...]
 
 
 @dataclass
@@ -78,6 +95,44 @@ class Book:
                 "record an IssuerCreated entry first",
             )
         _HANDLERS[type(entry)](self, entry)
+
+    # --- undo: what lets a writer insert a back-dated entry without booking everything again
+
+    def mark(self, entry: AnyEntry) -> Mark:
+        """The state ``entry`` may change, taken before applying it."""
+        named = [v for v in (entry.__dict__.get(f) for f in NAMES) if isinstance(v, str)]
+        if isinstance(entry, StockSplit):  # changes every lot and warrant of its class
+            lots = [lot for lot in self.lots.values() if lot.share_class == entry.share_class]
+            warrants = [w for w in self.warrants.values() if w.share_class == entry.share_class]
+        else:
+            lots = [self.lots[i] for i in named if i in self.lots]
+            warrants = [self.warrants[i] for i in named if i in self.warrants]
+        return Mark(
+            self.issuer,
+            (len(self.holders), len(self.classes), len(self.lots), len(self.warrants), len(self.payments)),
+            tuple((c, c.outstanding, c.authorized) for c in self.classes.values()),
+            tuple((lot, lot.remaining, len(lot.movements)) for lot in lots),
+            tuple((w, dict(w.__dict__), len(w.entries), len(w.adjustments)) for w in warrants),
+        )
+
+    def rewind(self, mark: Mark) -> None:
+        """Undo everything applied since ``mark`` was taken (marks are undone newest first)."""
+        self.issuer = mark.issuer
+        holders, classes, lots, warrants, payments = mark.sizes
+        for table, size in ((self.holders, holders), (self.classes, classes), (self.lots, lots),
+                            (self.warrants, warrants)):
+            while len(table) > size:
+                table.popitem()  # dicts pop their newest item: the inserts since the mark
+        del self.payments[payments:]
+        for c, outstanding, authorized in mark.classes:
+            c.outstanding, c.authorized = outstanding, authorized
+        for lot, remaining, movements in mark.lots:
+            lot.remaining = remaining
+            del lot.movements[movements:]
+        for w, fields, entries, adjustments in mark.warrants:
+            w.__dict__.update(fields)
+            del w.entries[entries:]
+            del w.adjustments[adjustments:]
 
     # --- lookups that explain themselves -----------------------------------------------
 

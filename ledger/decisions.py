@@ -13,11 +13,12 @@ instead, and the recorded log is not read at all (``RecordedStream`` reads it on
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ledger.book import Book, RuleBroken, defined_ids
+from ledger.book import Book, Mark, RuleBroken, defined_ids
 from ledger.entries import AnyEntry, EntryCorrected, EntryVoided, IssuerCreated, describe_changes
 from ledger.errors import Violation
 from ledger.integrity import sha256_of
@@ -27,19 +28,86 @@ from ledger.timeline import resolve
 NOT_YET_RECORDED = datetime.max.replace(tzinfo=UTC)
 
 
+RECENT = 10_000  # entries at the end of the timeline a warm writer can rewind
+
+
+@dataclass
+class Recent:
+    """The last entries booked into a tail, in timeline order, each with the ``Mark`` taken
+    before it. Every entry before them takes effect on or before ``floor``: an entry effective
+    on or after ``floor`` goes in among them, so rewinding them is enough to place it."""
+
+    floor: date
+    entries: list[AnyEntry] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    days: list[date] = field(default_factory=list)
+
+    def book(self, book: Book, entry: AnyEntry) -> None:
+        """Apply ``entry`` (raising RuleBroken, state unchanged) and remember how to undo it."""
+        mark = book.mark(entry)
+        book.apply(entry)
+        self.entries.append(entry)
+        self.marks.append(mark)
+        self.days.append(entry.effective)
+
+    def rewind(self, book: Book, day: date) -> list[AnyEntry]:
+        """Undo every entry effective after ``day``; returns them in timeline order."""
+        start = bisect_right(self.days, day)
+        for mark in reversed(self.marks[start:]):
+            book.rewind(mark)
+        undone = self.entries[start:]
+        del self.entries[start:], self.marks[start:], self.days[start:]
+        return undone
+
+    def trim(self) -> None:
+        if len(self.entries) > 2 * RECENT:  # amortised: drop the oldest half at once
+            cut = len(self.entries) - RECENT
+            self.floor = self.days[cut - 1]
+            del self.entries[:cut], self.marks[:cut], self.days[:cut]
+
+
 @dataclass
 class Tail:
     """The booked state at the end of the recorded timeline. Entries effective on or after
-    ``last_effective`` (and no corrections) can be decided on it without re-booking the log:
-    recording in date order costs the new entries only, however long the ledger."""
+    ``recent.floor`` (and no corrections) can be decided on it without re-booking the log:
+    the recent entries after them are rewound and booked again, so recording in date order,
+    or a little back-dated, costs the new entries only, however long the ledger."""
 
     book: Book
     last_effective: date
     version: int
+    recent: Recent | None = None
+
+    def __post_init__(self) -> None:
+        if self.recent is None:  # nothing to rewind: only entries from the last date on
+            self.recent = Recent(self.last_effective)
 
     def takes(self, entries: Sequence[AnyEntry]) -> bool:
-        return all(not isinstance(e, (EntryCorrected, EntryVoided)) and e.effective >= self.last_effective
+        assert self.recent is not None
+        floor = self.recent.floor
+        return all(not isinstance(e, (EntryCorrected, EntryVoided)) and e.effective >= floor
                    for e in entries)
+
+    def insert(self, entries: Sequence[AnyEntry]) -> list[tuple[AnyEntry, bool, RuleBroken]]:
+        """Book ``entries`` (which ``takes``) where they fall on the timeline, after everything
+        recorded on their dates; returns each entry that broke a rule, whether it is one of the
+        new ones, and the rule. Unless it returns nothing, the state must be dropped."""
+        assert self.recent is not None
+        if not entries:
+            return []
+        undone = self.recent.rewind(self.book, min(e.effective for e in entries))
+        problems = []
+        # sorted() is stable: the undone entries go before new ones of the same day, as their
+        # sequence numbers do, and new entries of one day keep their journal order.
+        for entry, is_new in sorted([*((e, False) for e in undone), *((e, True) for e in entries)],
+                                    key=lambda pair: pair[0].effective):
+            try:
+                self.recent.book(self.book, entry)
+            except RuleBroken as broken:
+                problems.append((entry, is_new, broken))
+        self.recent.trim()
+        self.last_effective = max(self.last_effective, *(e.effective for e in entries))
+        return problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,44 +194,32 @@ def decide(
         return Decision(accepted, repeats, violations)
     version = stream.version + len(accepted)
     if tail is not None and tail.takes(accepted):
-        problems = _book_on_tail(tail.book, accepted)
+        problems = _book_on_tail(tail, accepted)
         if problems:
             return Decision(accepted, repeats, problems)
-        latest = max([tail.last_effective, *(e.effective for e in accepted)])
-        return Decision(accepted, repeats, [], Tail(tail.book, latest, version))
-    book, last_day, violations = _book_timeline(issuer, stream.log(), accepted)
-    if violations or last_day is None:
+        tail.version = version
+        return Decision(accepted, repeats, [], tail)
+    book, recent, last_day, violations = _book_timeline(issuer, stream.log(), accepted)
+    if violations or last_day is None or recent is None:
         return Decision(accepted, repeats, violations)
-    return Decision(accepted, repeats, [], Tail(book, last_day, version))
+    return Decision(accepted, repeats, [], Tail(book, last_day, version, recent))
 
 
-def _book_on_tail(book: Book, accepted: Sequence[AnyEntry]) -> list[Violation]:
-    """Book entries that all take effect at or after the end of the timeline: nothing recorded
-    can change, so the problems are those of the new entries alone, exactly as booking the
-    whole timeline would find them (a broken rule leaves the state as it was, so booking goes
-    on to report the rest)."""
+def _book_on_tail(tail: Tail, accepted: Sequence[AnyEntry]) -> list[Violation]:
+    """Book entries that all take effect within the tail's reach: the recent entries after the
+    earliest of them are rewound and booked again after them, exactly as booking the whole
+    timeline would (a broken rule leaves the state as it was, so booking goes on to report the
+    rest)."""
     for ident, day in defined_ids(accepted).items():
-        book.defined_later.setdefault(ident, day)
+        tail.book.defined_later[ident] = min(day, tail.book.defined_later.get(ident, day))
     problems = []
-    # sorted() is stable: entries of one day keep their journal (= recorded) order.
-    for e in sorted(accepted, key=lambda e: e.effective):
-        try:
-            book.apply(e)
-        except RuleBroken as broken:
-            where = f"{e.type} effective {e.effective}"
-            problems.append(Violation(e.id, broken.rule, f"{where}: {broken.message}"))
+    for entry, is_new, broken in tail.insert(accepted):
+        where = f"{entry.type} effective {entry.effective}"
+        if is_new:
+            problems.append(Violation(entry.id, broken.rule, f"{where}: {broken.message}"))
+        else:
+            problems.append(_blame(entry, broken, accepted))
     return problems
-
-
-def apply_all(book: Book, entries: Sequence[AnyEntry]) -> bool:
-    """Apply entries already in timeline order; False at the first broken rule (the book is
-    then partly changed and must be dropped)."""
-    try:
-        for e in entries:
-            book.apply(e)
-    except RuleBroken:
-        return False
-    return True
 
 
 def _new_entries(
@@ -233,8 +289,9 @@ def _check_corrections(stream: RecordedStream, accepted: Sequence[AnyEntry]) -> 
 
 def _book_timeline(
     issuer: str, recorded: Sequence[RecordedEntry], accepted: Sequence[AnyEntry]
-) -> tuple[Book, date | None, list[Violation]]:
-    """Book the whole timeline; returns the end state, the last effective date, the problems."""
+) -> tuple[Book, Recent | None, date | None, list[Violation]]:
+    """Book the whole timeline; returns the end state, its last ``RECENT`` entries (marked so
+    a later decision can rewind them), the last effective date and the problems."""
     # New entries go after everything recorded, in journal order: the sequence they will get.
     last = max((r.sequence for r in recorded), default=0)
     pending = [RecordedEntry(issuer, last + i, 0, NOT_YET_RECORDED, e)
@@ -242,12 +299,19 @@ def _book_timeline(
     new_sequences = {r.sequence for r in pending}
     corrected_by = {e.target: e.id for e in accepted if isinstance(e, EntryCorrected)}
     timeline = sorted(resolve([*recorded, *pending]), key=timeline_key)
+    if not timeline:
+        return Book(), None, None, []
 
     book = Book(defined_later=defined_ids(r.entry for r in timeline))
+    marked_from = max(0, len(timeline) - RECENT)
+    recent = Recent(timeline[marked_from - 1].entry.effective if marked_from else date.min)
     violations: list[Violation] = []
-    for record in timeline:
+    for index, record in enumerate(timeline):
         try:
-            book.apply(record.entry)
+            if index >= marked_from:
+                recent.book(book, record.entry)
+            else:
+                book.apply(record.entry)
         except RuleBroken as broken:
             entry = record.entry
             where = f"{entry.type} effective {entry.effective}"
@@ -257,14 +321,13 @@ def _book_timeline(
                 violations.append(Violation(corrected_by[entry.id], broken.rule,
                                             f"as corrected, {entry.id!r} ({where}): {broken.message}"))
             else:
-                violations.append(_blame(record, broken, accepted))
-    return book, (timeline[-1].entry.effective if timeline else None), violations
+                violations.append(_blame(entry, broken, accepted))
+    return book, recent, timeline[-1].entry.effective, violations
 
 
-def _blame(record: RecordedEntry, broken: RuleBroken, accepted: Sequence[AnyEntry]) -> Violation:
+def _blame(entry: AnyEntry, broken: RuleBroken, accepted: Sequence[AnyEntry]) -> Violation:
     """A recorded entry no longer books: blame the new entries that take effect before it
     (and any new correction or void, which can change anything)."""
-    entry = record.entry
     culprits = [e.id for e in accepted
                 if isinstance(e, (EntryCorrected, EntryVoided)) or e.effective <= entry.effective]
     return Violation(

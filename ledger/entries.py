@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 from fractions import Fraction
-from math import floor
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -202,6 +201,9 @@ class SharesCancelled(Entry):
     quantity: Shares
 
 
+NO_FRACTION = Fraction(0)
+
+
 class Ratio(BaseModel):
     """An exact ratio new:old, e.g. 2 for 1 (forward split) or 1 for 10 (reverse split)."""
 
@@ -216,9 +218,8 @@ class Ratio(BaseModel):
     def scale(self, shares: int) -> tuple[int, Fraction]:
         """Whole new shares and the fraction left over: 1,000,013 at 1-for-20 gives
         (50,000, 13/20)."""
-        exact = Fraction(shares * self.new, self.old)
-        whole = floor(exact)
-        return whole, exact - whole
+        whole, left = divmod(shares * self.new, self.old)  # integers: a split scales every lot
+        return whole, Fraction(left, self.old) if left else NO_FRACTION
 
 
 class StockSplit(Entry):
