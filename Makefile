@@ -46,8 +46,10 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --size 100k --runs 3 --samples 100
 	$(BIN)/python -m benchmarks.plot
 
-## bench-full: the same at 1M events and 10k holders (hours; run it under nohup)
+## bench-full: the same at 1M events and 10k holders, SQLite (the targets' backend), with one
+## cold Beancount load of the same ledger (about an hour in all; run it under nohup)
 bench-full: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
-	$(BIN)/python -m benchmarks.run --size 1M --runs 3 --samples 100
+	$(BIN)/python -m benchmarks.run --size 1M --backends sqlite --runs 3 --samples 100 \
+		--beancount yes --beancount-runs 1
 	$(BIN)/python -m benchmarks.plot
