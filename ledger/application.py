@@ -125,12 +125,13 @@ class Ledger:
             if not decision.accepted:
                 return Recorded(issuer, [], decision.already_recorded)
             try:
-                self.store.append(issuer, writer.head, decision.accepted, self._recorded_time(writer.head))
+                stored = self.store.append(issuer, writer.head, decision.accepted,
+                                           self._recorded_time(writer.head))
             except IntegrityError:
                 writer.tail = None  # it includes entries that were not stored
                 time.sleep(random.uniform(0, 0.002 * min(attempt, 20)))
                 continue  # another writer got there first; decide again on the new log
-            stored = self._catch_up(writer, self.store.entries(issuer, after=writer.version))
+            self._catch_up(writer, stored)
             # While recording, only when the stream has grown by half since the last snapshot:
             # the cost of snapshots stays in proportion to the entries recorded (``close``
             # leaves one for the next process anyway).

@@ -62,6 +62,17 @@ def test_sequences_per_issuer_and_global_positions(ledger: Ledger) -> None:
     assert {r.issuer for r in acme} == {"acme"}
 
 
+def test_what_record_returns_is_what_the_store_reads_back(ledger: Ledger) -> None:
+    """``record`` returns the stored records without reading them back: sequence, global
+    position, recorded time, entry and chain digest must be exactly what a reader gets."""
+    ledger.record("beta", opening("beta"))
+    first = ledger.record("acme", opening("acme")).stored
+    second = ledger.record("acme", [purchase("p1", 10), purchase("p2", 20)]).stored
+    assert first + second == ledger.store.entries("acme")
+    assert [r.position for r in second] == [r.position for r in ledger.store.entries("acme", after=3)]
+    assert all(r.digest for r in first + second)
+
+
 def test_recorded_time_is_utc_and_separates_recordings_even_with_a_stuck_clock(
     ledger_location: str,
 ) -> None:
