@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ledger.errors import Rejected, Violation
-from ledger.ocf import Mapping, map_package, read_package
-from ledger.ocf.package import write_package
-from projections.ocf_export import ocf_package
+
+if TYPE_CHECKING:
+    from ledger.ocf import Mapping
 
 export_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 import_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -47,7 +47,11 @@ def export_ocf(
     day = parse_as_of(as_of)
     with user_errors(), opened(ledger_location) as ledger:
         name = pick_issuer(ledger, issuer)
+        from projections.ocf_export import ocf_package  # OCF's schemas load only when used
+
         texts = ocf_package(ledger.entries(name), day)
+    from ledger.ocf.package import write_package
+
     write_package(out, texts)
     if as_json:
         _print_json({"issuer": name, "as_of": day, "written": str(out), "files": sorted(texts)})
@@ -73,6 +77,8 @@ def import_ocf(
     from capledger.cli import out as console
 
     with user_errors():
+        from ledger.ocf import map_package, read_package  # OCF's schemas load only when used
+
         mapping = map_package(read_package(source), issuer)
         problems = list(mapping.problems)
         if not skip_unsupported:
