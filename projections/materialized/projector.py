@@ -6,7 +6,10 @@ one transaction, so its notification ids are consecutive and all share a recorde
 never split between pages. For each issuer in the page and each of its recordings, in order:
 
   1. the issuer's log grows by the recording; its last sequence number is the version V;
-  2. ``rows.derive`` (the pure fold) gives every row the views should hold at V;
+  2. the fold gives the rows the views should hold at V: the issuer's live ``rows.Deriver``
+     takes the recording in (rewound first to place back-dated entries, ``_insert``) and gives
+     the rows of what it touched, or, for corrections, voids and entries back-dated before its
+     window, ``rows.fold`` of the whole log gives every row;
   3. rows held now but not at V are closed (rec_to = V); rows new at V are inserted
      (rec_from = V, rec_to = CURRENT). Nothing else is ever updated or deleted.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
@@ -32,9 +36,8 @@ from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from ledger.entries import EntryCorrected, EntryVoided, StockSplit
 from ledger.records import RecordedEntry, timeline_key
 from ledger.store import LedgerStore
-from ledger.timeline import resolve
 from projections.materialized.recorders import Statement, ViewRecorder
-from projections.materialized.rows import NAMES, Deriver, Row, RowSets, fold
+from projections.materialized.rows import NAMES, Deriver, Row, RowSets, fold, no_collection
 from projections.materialized.schema import (
     CURRENT,
     TABLES,
@@ -45,6 +48,9 @@ from projections.materialized.schema import (
 )
 
 PAGE = 500  # notifications per transaction (more when a recording is longer)
+# Records at the end of an issuer's timeline the live fold can take back to place a back-dated
+# entry among them (``Deriver.rewind``); an entry effective before them folds the log again.
+WINDOW = 10_000
 RETRIES = 3  # another projector committed the same page first: resynchronise and go on
 
 
@@ -65,107 +71,92 @@ class _Issuer:
         """Extend the log by one recording (changing this state in place); the statements that
         take the tables from the rows held to the rows wanted at its last sequence."""
         version = recording[-1].sequence
-        if not self._in_order(recording):
-            # Back-dated entries or corrections: fold the whole corrected timeline again.
-            self.log += recording
-            self.live = fold(self.log)
-            wanted = self.live.rows()
-            found = changes(issuer, version, self.rows, wanted)
-            self.rows = wanted
-            return found
-        if self.live is None:  # after a restart: fold the log once, then go on from it
-            self.live = fold(self.log)
+        if not any(isinstance(r.entry, (EntryCorrected, EntryVoided)) for r in recording):
+            if self.live is None:  # after a restart: fold the log once, then go on from it
+                self.live = fold(self.log, WINDOW)
+            if self.live.reaches(min(r.entry.effective for r in recording)):
+                self.log += recording
+                held, wanted = _insert(self.live, recording)
+                for t in TABLES:
+                    table = self.rows.setdefault(t.name, set())
+                    table -= held[t.name]
+                    table |= wanted[t.name]
+                return changes(issuer, version, held, wanted)
+        # Corrections and voids, or entries back-dated before the window: fold the whole log.
         self.log += recording
-        held, wanted = _append(self.live, recording)
-        for t in TABLES:
-            table = self.rows.setdefault(t.name, set())
-            table -= held[t.name]
-            table |= wanted[t.name]
-        return changes(issuer, version, held, wanted)
-
-    def _in_order(self, recording: list[RecordedEntry]) -> bool:
-        """Only new entries, none effective before the last effective date projected (timeline
-        order is effective date, then sequence: these go after everything)."""
-        if any(isinstance(r.entry, (EntryCorrected, EntryVoided)) for r in recording):
-            return False
-        if self.live is None:
-            last = max((r.entry.effective for r in resolve(self.log)), default=None)
-        else:
-            last = self.live.last[0] if self.live.last is not None else None
-        return last is None or all(r.entry.effective >= last for r in recording)
+        self.live = fold(self.log, WINDOW)
+        wanted = self.live.rows()
+        found = changes(issuer, version, self.rows, wanted)
+        self.rows = wanted
+        return found
 
 
-def _append(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, RowSets]:
-    """Apply an in-order recording to ``live``; the rows of what it changed, before and after."""
+def _insert(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, RowSets]:
+    """Apply a recording of new entries (no corrections) to ``live``, which ``reaches`` the
+    earliest of them; the rows of what it changed, before and after.
+
+    New entries go after every record of their date (their sequences are higher). The records
+    applied after the earliest new entry's date are taken back (``Deriver.rewind``) and applied
+    again with the new ones, in timeline order; for an in-order recording that is none of them.
+    Only the objects these records name can change (for a split: every lot and warrant), so
+    only their rows are compared: those lots and warrants, every class, the payments and
+    parties of the records taken back and applied again, and the positions of the lots and
+    warrants whose rows differ (a position's rows are a function of those)."""
     book = live.book
     live.settle()  # its positions are the rows held: they stay so while the recording applies
-    before: dict[str, set[Row]] = {t.name: set() for t in TABLES}
-    seen: set[tuple[str, str]] = set()
-
-    def snapshot(kind: str, ident: str) -> None:
-        if (kind, ident) in seen:
-            return
-        seen.add((kind, ident))
-        if kind == "lot" and ident in book.lots:
-            lot, segments = live.lot_rows(ident)
-            before["view_lots"].add(lot)
-            before["view_lot_segments"].update(segments)
-        elif kind == "warrant" and ident in live.warrant_states:
-            before["view_warrant_segments"].update(live.warrant_rows(ident))
-        elif kind == "class" and ident in live.class_states:
-            before["view_classes"].update(live.class_rows(ident))
-
+    day = min(r.entry.effective for r in recording)
+    undone = live.after(day)
+    named: set[str] = set()
+    split = False
+    for record in [*(u.record for u in undone), *recording]:
+        fields = record.entry.__dict__
+        named.update(v for v in (fields.get(f) for f in NAMES) if isinstance(v, str))
+        split = split or isinstance(record.entry, StockSplit)
+    if split:
+        named.update(book.lots)
+        named.update(live.warrant_states)
+    lots = {k: live.lot_rows(k) for k in named if k in book.lots}
+    warrants = {k: live.warrant_rows(k) for k in named if k in live.warrant_states}
+    before: RowSets = {t.name: set() for t in TABLES}
     for c in live.class_states:
-        snapshot("class", c)
-    for record in recording:
-        entry = record.entry
-        for name in NAMES:
-            ident = entry.__dict__.get(name)
-            if isinstance(ident, str):
-                snapshot("lot", ident)
-                snapshot("warrant", ident)
-        if isinstance(entry, StockSplit):
-            for ident in list(book.lots):
-                snapshot("lot", ident)
-            for ident in list(live.warrant_states):
-                snapshot("warrant", ident)
-    after: dict[str, set[Row]] = {t.name: set() for t in TABLES}
-    lots: set[str] = set()
-    warrants: set[str] = set()
-    classes: set[str] = set()
-    positions: set[tuple[str, str]] = set()
-    for record in sorted(recording, key=timeline_key):  # a recording need not be in date order
+        before["view_classes"].update(live.class_rows(c))
+    if undone:
+        before["view_payments"].update(live.payments[undone[0].payments:])
+    for u in undone:
+        before["view_parties"].update(live.parties_of(u.record.entry))
+
+    after: RowSets = {t.name: set() for t in TABLES}
+    for record in sorted([*live.rewind(day), *recording], key=timeline_key):  # new ones go last
         changed = live.apply(record)
-        lots.update(changed.lots)
-        warrants.update(changed.warrants)
-        classes.update(changed.classes)
-        positions.update(changed.positions)
+        named.update(changed.lots)
+        named.update(changed.warrants)
         after["view_payments"].update(changed.payments)
         after["view_parties"].update(changed.parties)
-    for ident in lots:
-        lot, segments = live.lot_rows(ident)
-        after["view_lots"].add(lot)
-        after["view_lot_segments"].update(segments)
-        if ("lot", ident) not in seen:
-            raise AssertionError(f"lot {ident!r} changed without being named")  # pragma: no cover
-    for ident in warrants:
-        after["view_warrant_segments"].update(live.warrant_rows(ident))
-    for ident in classes:
-        after["view_classes"].update(live.class_rows(ident))
-    for key in positions:  # a changed lot or warrant: its position's rows before, and now
+    for c in live.class_states:
+        after["view_classes"].update(live.class_rows(c))
+    positions: set[tuple[str, str]] = set()  # of the lots and warrants whose rows differ
+    for ident in named:
+        old_lot, new_lot = lots.get(ident), live.lot_rows(ident) if ident in book.lots else None
+        if old_lot != new_lot:
+            for lot, into in ((old_lot, before), (new_lot, after)):
+                if lot is not None:
+                    into["view_lots"].add(lot[0])
+                    into["view_lot_segments"].update(lot[1])
+                    positions.add((str(lot[0][1]), str(lot[0][2])))  # (holder, share class)
+        old_w = warrants.get(ident)
+        new_w = live.warrant_rows(ident) if ident in live.warrant_states else None
+        if old_w != new_w:
+            for rows, into in ((old_w, before), (new_w, after)):
+                if rows is not None:
+                    into["view_warrant_segments"].update(rows)
+                    positions.update((str(r[1]), str(r[2])) for r in rows)
+    # A position none of whose lots and warrants has rows that differ keeps its rows (held, and
+    # cached in ``live.positions``): it is not derived again.
+    live.stale &= positions
+    for key in positions:
         before["view_positions"].update(live.positions.get(key, ()))
+        live.stale.add(key)
         after["view_positions"].update(live.position_rows(key))
-    # Objects snapshotted but unchanged: their rows are the same before and after.
-    for ident in {i for k, i in seen if k == "lot"} - lots:
-        if ident in book.lots:
-            lot, segments = live.lot_rows(ident)
-            after["view_lots"].add(lot)
-            after["view_lot_segments"].update(segments)
-    for ident in {i for k, i in seen if k == "warrant"} - warrants:
-        if ident in live.warrant_states:
-            after["view_warrant_segments"].update(live.warrant_rows(ident))
-    for ident in {i for k, i in seen if k == "class"} - classes:
-        after["view_classes"].update(live.class_rows(ident))
     return before, after
 
 
@@ -176,6 +167,7 @@ class Projector:
     page_size: int = PAGE
     position: int | None = None  # the tracked position the caches below agree with
     issuers: dict[str, _Issuer] = field(default_factory=dict)
+    _decoded: dict[int, RecordedEntry] = field(default_factory=dict)  # by ``page``, for ``project``
 
     # --- reading -------------------------------------------------------------------------
 
@@ -183,32 +175,44 @@ class Projector:
         return self.recorder.max_tracking_id(VIEWS) or 0
 
     def page(self, after: int) -> list[Notification]:
-        """The next notifications after ``after``, extended to the end of the last recording."""
+        """The next notifications after ``after``, extended to the end of the last recording.
+        The records decoded to find that end are kept for ``project`` (``_decoded``)."""
         select = self.store.app.recorder.select_notifications
         found = list(select(after, self.page_size, inclusive_of_start=False))
         if len(found) < self.page_size:
             return found  # the end of the log: recordings are committed whole
-        last = self.store._decode(found[-1])
+        last = self._decode(found[-1])
         while True:
             more = select(found[-1].id, self.page_size, inclusive_of_start=False)
             for n in more:
-                if not self._same_recording(last, self.store._decode(n)):
+                if not self._same_recording(last, self._decode(n)):
                     return found
                 found.append(n)
             if len(more) < self.page_size:
                 return found
 
+    def _decode(self, notification: Notification) -> RecordedEntry:
+        record = self._decoded.get(notification.id)
+        if record is None:
+            record = self._decoded[notification.id] = self.store._decode(notification)
+        return record
+
     @staticmethod
     def _same_recording(a: RecordedEntry, b: RecordedEntry) -> bool:
         return (a.issuer, a.recorded_at) == (b.issuer, b.recorded_at)
 
-    def _state(self, issuer: str) -> _Issuer:
-        """An issuer's projected log and current rows: cached, or reloaded after a restart."""
+    def _state(self, issuer: str, first: RecordedEntry) -> _Issuer:
+        """An issuer's projected log and current rows: cached, or reloaded after a restart.
+        ``first`` is the issuer's first record in the page: if it starts the issuer's stream,
+        after the tracked position, nothing of the issuer was projected (nothing to read)."""
         if issuer not in self.issuers:
             tracked = self.tracked() if self.position is None else self.position
-            log = [r for r in self.store.entries(issuer) if r.position <= tracked]
-            rows = {t.name: set(self.recorder.select(current_statement(t), (issuer,))) for t in TABLES}
-            self.issuers[issuer] = _Issuer(log, rows)
+            if first.sequence == 1 and first.position > tracked:
+                self.issuers[issuer] = _Issuer([], {t.name: set() for t in TABLES})
+            else:
+                log = [r for r in self.store.entries(issuer) if r.position <= tracked]
+                rows = {t.name: set(self.recorder.select(current_statement(t), (issuer,))) for t in TABLES}
+                self.issuers[issuer] = _Issuer(log, rows)
         return self.issuers[issuer]
 
     # --- writing -------------------------------------------------------------------------
@@ -216,6 +220,10 @@ class Projector:
     def catch_up(self, on_page: Callable[[int], None] | None = None) -> int:
         """Project everything recorded since the tracked position; returns how many events.
         ``on_page`` is told each committed page's last position (progress, tests)."""
+        with no_collection():  # see ``rows.no_collection``
+            return self._catch_up(on_page)
+
+    def _catch_up(self, on_page: Callable[[int], None] | None) -> int:
         done = 0
         conflicts = 0
         while True:
@@ -242,21 +250,10 @@ class Projector:
     def project(self, notifications: Sequence[Notification]) -> None:
         """Project one page in one transaction; raises IntegrityError (changing nothing) if its
         last position is already tracked."""
-        records = [self.store._decode(n) for n in notifications]
-        statements: list[Statement] = []
-        recordings: list[tuple[Any, ...]] = []
+        records = [self._decode(n) for n in notifications]
+        self._decoded.clear()
         try:
-            for issuer in dict.fromkeys(r.issuer for r in records):
-                state = self._state(issuer)
-                # A replayed page (already projected) only has to fail on its tracking record.
-                known = state.log[-1].sequence if state.log else 0
-                mine = [r for r in records if r.issuer == issuer and r.sequence > known]
-                start = 0
-                for i, record in enumerate(mine):
-                    recordings.append((issuer, record.sequence, record.position, moment(record.recorded_at)))
-                    if i + 1 == len(mine) or not self._same_recording(record, mine[i + 1]):
-                        statements += state.add(issuer, mine[start:i + 1])
-                        start = i + 1
+            statements, recordings = self._changes(records)
             statements.insert(0, ("INSERT INTO view_recordings (issuer, sequence, position, recorded_at) "
                                   "VALUES (?, ?, ?, ?)", recordings))
             self.recorder.write(statements, Tracking(VIEWS, notifications[-1].id))
@@ -267,6 +264,27 @@ class Projector:
             raise
         self.position = notifications[-1].id
 
+    def _changes(self, records: list[RecordedEntry]) -> tuple[list[Statement], list[tuple[Any, ...]]]:
+        """The statements that project ``records`` (changing the caches in place), and the rows
+        of ``view_recordings`` for them."""
+        statements: list[Statement] = []
+        recordings: list[tuple[Any, ...]] = []
+        firsts: dict[str, RecordedEntry] = {}
+        for r in records:
+            firsts.setdefault(r.issuer, r)
+        for issuer, first in firsts.items():
+            state = self._state(issuer, first)
+            # A replayed page (already projected) only has to fail on its tracking record.
+            known = state.log[-1].sequence if state.log else 0
+            mine = [r for r in records if r.issuer == issuer and r.sequence > known]
+            start = 0
+            for i, record in enumerate(mine):
+                recordings.append((issuer, record.sequence, record.position, moment(record.recorded_at)))
+                if i + 1 == len(mine) or not self._same_recording(record, mine[i + 1]):
+                    statements += state.add(issuer, mine[start:i + 1])
+                    start = i + 1
+        return statements, recordings
+
 
 def changes(issuer: str, version: int, held: RowSets, wanted: RowSets) -> list[Statement]:
     """Close the rows no longer believed at ``version``; insert the rows newly believed."""
@@ -274,8 +292,9 @@ def changes(issuer: str, version: int, held: RowSets, wanted: RowSets) -> list[S
     for t in TABLES:
         old, new = held.get(t.name, set()), wanted.get(t.name, set())
         keys = [t.names.index(k) for k in t.key]
-        closed: list[Row] = sorted(old - new, key=repr)
-        opened: list[Row] = sorted(new - old, key=repr)
+        by_key = itemgetter(*keys)  # unique among current rows: a fixed order for the statements
+        closed: list[Row] = sorted(old - new, key=by_key)
+        opened: list[Row] = sorted(new - old, key=by_key)
         if closed:
             statements.append((close_statement(t),
                                [(version, issuer, *(r[k] for k in keys)) for r in closed]))

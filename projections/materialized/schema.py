@@ -180,11 +180,15 @@ def drop_statements() -> list[str]:
 LEVELS = 22  # 2^22 > the day number of 9999-12-31
 
 
-@lru_cache(maxsize=1 << 16)  # a position's rows are derived again each time it changes
+@lru_cache(maxsize=1 << 16)  # rows are made again each time their object changes
+def _ordinal(day: str) -> int:
+    return date.fromisoformat(day).toordinal()
+
+
 def fork(eff_from: str, eff_to: str) -> int:
     """The node of the interval [eff_from, eff_to): the number in [lo, hi] with the most
     trailing zero bits, i.e. hi with its low bits cleared as far as it stays >= lo."""
-    lo, hi = date.fromisoformat(eff_from).toordinal(), date.fromisoformat(eff_to).toordinal() - 1
+    lo, hi = _ordinal(eff_from), _ordinal(eff_to) - 1
     low = (hi ^ (lo - 1)).bit_length() - 1  # the highest bit where hi and lo - 1 differ
     return hi >> low << low
 
