@@ -10,18 +10,29 @@ reference counting (no cycles), so they run with the collector paused; it resume
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_lock = threading.Lock()
+_pauses = 0
+_was_enabled = False
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause the cyclic collector for the block (nested use leaves it to the outermost)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    """Pause the cyclic collector (process-wide) for the block. Nested pauses, and pauses
+    from other threads, are counted: the last one out restores it as the first one found it."""
+    global _pauses, _was_enabled
+    with _lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()

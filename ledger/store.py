@@ -14,11 +14,8 @@ Where the store lives is one setting, a *location*:
 
 from __future__ import annotations
 
-import gc
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -44,6 +41,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
 from ledger.backends import prune_snapshots, stream_reader
+from ledger.collector import collector_paused
 from ledger.entries import AnyEntry, parse_entry
 from ledger.errors import TargetNotEmpty
 from ledger.integrity import GENESIS, ChainCheck, ChainReport, StoredLink, chain_digest, plain_json
@@ -134,30 +132,6 @@ def tolerating_create_races(create: Callable[[], T], attempts: int = 5) -> T:
 def _open_application(env: dict[str, str]) -> LedgerApplication:
     """The library creates its tables on open."""
     return tolerating_create_races(lambda: LedgerApplication(env=env))
-
-
-_pause_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector (process-wide) for a bulk decode; nested and
-    concurrent pauses from other threads count, and the last one out restores it."""
-    global _pauses, _was_enabled
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
 
 
 Row = tuple[int, int, str, bytes]  # one stored event: position, version, topic, state

@@ -33,11 +33,12 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 
+from ledger.collector import collector_paused
 from ledger.entries import EntryCorrected, EntryVoided, StockSplit
 from ledger.records import RecordedEntry, timeline_key
 from ledger.store import LedgerStore
 from projections.materialized.recorders import Statement, ViewRecorder
-from projections.materialized.rows import NAMES, Deriver, Row, RowSets, fold, no_collection
+from projections.materialized.rows import NAMES, Deriver, Row, RowSets, fold
 from projections.materialized.schema import (
     CURRENT,
     TABLES,
@@ -220,7 +221,7 @@ class Projector:
     def catch_up(self, on_page: Callable[[int], None] | None = None) -> int:
         """Project everything recorded since the tracked position; returns how many events.
         ``on_page`` is told each committed page's last position (progress, tests)."""
-        with no_collection():  # see ``rows.no_collection``
+        with collector_paused():  # see ``ledger.collector``
             return self._catch_up(on_page)
 
     def _catch_up(self, on_page: Callable[[int], None] | None) -> int:

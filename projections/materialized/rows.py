@@ -15,17 +15,16 @@ warrant segments above, per (holder, class), so they agree with them by construc
 
 from __future__ import annotations
 
-import gc
 import json
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
 from ledger.book import Book, Lot, Mark, Warrant
+from ledger.collector import collector_paused
 from ledger.entries import AnyEntry, IssuerCreated, StakeholderAdded, StockSplit
 from ledger.records import RecordedEntry
 from ledger.timeline import timeline
@@ -495,23 +494,9 @@ class Changed:
 NAMES = ("lot", "new_lot", "warrant", "new_warrant", "security")
 
 
-@contextmanager
-def no_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused (and restored as it was): folding makes millions of
-    small objects and no cycles, and each full collection scans every object alive (about a
-    quarter of ``derive``'s time at 100k events). Reference counting still frees everything."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def derive(records: Sequence[RecordedEntry]) -> RowSets:
     """Every view row of one issuer's log (all of it counts: select a prefix for "known at")."""
-    with no_collection():
+    with collector_paused():
         return fold(records).rows()
 
 
@@ -521,7 +506,7 @@ def fold(records: Sequence[RecordedEntry], window: int = 0) -> Deriver:
     deriver = Deriver(window)
     ordered = timeline(records)
     marked_from = len(ordered) - window
-    with no_collection():
+    with collector_paused():
         for index, record in enumerate(ordered):
             deriver.apply(record, undoable=index >= marked_from)
     return deriver
