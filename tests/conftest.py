@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ledger.application import Ledger
+from tests.materialized_worker import Clock
 
 ADMIN_URL = os.environ.get("CAPLEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "neotherapeutics-2002"
@@ -83,3 +84,16 @@ def ledger(ledger_location: str) -> Iterator[Ledger]:
     opened = Ledger.open(ledger_location)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A recorded-time clock the test advances; modules with their own ``clock`` override it."""
+    return Clock()
+
+
+@pytest.fixture
+def opened(ledger_location: str, clock: Clock) -> Iterator[Ledger]:
+    ledger = Ledger.open(ledger_location, clock=clock)
+    yield ledger
+    ledger.close()

@@ -4,7 +4,7 @@ exactly-once (a replayed page fails and changes nothing)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -28,18 +28,6 @@ from tests.materialized_worker import (
     record,
     recordings,
 )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def opened(ledger_location: str, clock: Clock) -> Iterator[Ledger]:
-    ledger = Ledger.open(ledger_location, clock=clock)
-    yield ledger
-    ledger.close()
 
 
 def test_views_answer_as_the_fold_on_every_date_and_recorded_time(opened: Ledger, clock: Clock) -> None:

@@ -8,7 +8,7 @@ Counted here: the projector's calls to ``fold`` (the full re-fold) and the recor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -57,18 +57,6 @@ class Counted:
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> Counted:
     return Counted(monkeypatch)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def opened(ledger_location: str, clock: Clock) -> Iterator[Ledger]:
-    ledger = Ledger.open(ledger_location, clock=clock)
-    yield ledger
-    ledger.close()
 
 
 def table_mismatches(views: MaterializedViews, log: Sequence[RecordedEntry]) -> list[str]:

@@ -6,7 +6,6 @@ once. It must give exactly the records ``entries`` gives and exactly the report
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import sqlite3
@@ -27,7 +26,7 @@ from ledger.entries import parse_entry
 from ledger.integrity import ChainCheck, chain_digest, plain_json, sha256_of, verify
 from ledger.journal import load_journal
 from ledger.records import RecordedEntry
-from ledger.store import ChainAudit, LedgerStore, collector_paused, stream_id
+from ledger.store import ChainAudit, LedgerStore, stream_id
 from tests.conftest import SEED_JOURNALS
 from tests.helpers import entry
 
@@ -160,26 +159,6 @@ def test_audit_entries_is_the_stream_as_a_list(location: str) -> None:
         records, report = store.audit_entries(ISSUER)
         assert report == verify(ISSUER, store.links(ISSUER)) and not report.ok
         assert records == decoded_prefix(store, 59)
-
-
-def test_collector_pause_restores_the_collector() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the outer pause still holds
-    assert gc.isenabled()
-    with pytest.raises(KeyError), collector_paused():
-        raise KeyError("x")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()  # it was off before: it stays off
-    finally:
-        gc.enable()
 
 
 def test_empty_and_unknown_stream(tmp_path: Path) -> None:
