@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from rich.console import Group
 from rich.table import Table
@@ -36,7 +37,15 @@ def _tree(value: Any) -> Any:
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(_tree(value), default=_plain, indent=2, ensure_ascii=False)
+    """Indented JSON: dates as ISO text, Decimals as exact text. orjson walks the dataclasses
+    itself (``asdict`` and the standard encoder took 0.2 s of a 0.3 s cold cap table at 100k
+    events); the standard library writes what it cannot (an integer beyond 64 bits), the same
+    text."""
+    try:
+        return orjson.dumps(value, default=_plain,
+                            option=orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(_tree(value), default=_plain, indent=2, ensure_ascii=False)
 
 
 def shares(n: int) -> str:
