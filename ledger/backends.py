@@ -35,9 +35,18 @@ class SQLiteStreamReader:
         "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
         "WHERE originator_id = ? AND originator_version > ? ORDER BY originator_version"
     )
+    # Version 1 of each stream without scanning the table (no index starts with the version:
+    # a scan cost 0.15 s of every cold query at 1M events): hop from one originator_id to the
+    # next on the primary key, one index search per stream, then read each one's version 1.
     FIRSTS = (
-        "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-        "WHERE originator_version = 1 ORDER BY rowid"
+        "WITH RECURSIVE streams(id) AS ("
+        " SELECT MIN(originator_id) FROM stored_events"
+        " UNION ALL"
+        " SELECT (SELECT MIN(originator_id) FROM stored_events WHERE originator_id > streams.id)"
+        " FROM streams WHERE streams.id IS NOT NULL) "
+        "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state "
+        "FROM streams JOIN stored_events e ON e.originator_id = streams.id AND e.originator_version = 1 "
+        "ORDER BY e.rowid"
     )
 
     def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
@@ -62,9 +71,17 @@ class PostgresStreamReader:
         "SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
         "WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"
     )
+    # As SQLite's: one primary-key search per stream instead of a scan (ORDER BY ... LIMIT 1,
+    # not MIN: PostgreSQL before 16 has no MIN over uuid).
     FIRSTS = (
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {table} "
-        "WHERE originator_version = 1 ORDER BY notification_id"
+        "WITH RECURSIVE streams(id) AS ("
+        " (SELECT originator_id FROM {table} ORDER BY originator_id LIMIT 1)"
+        " UNION ALL"
+        " SELECT (SELECT t.originator_id FROM {table} t WHERE t.originator_id > streams.id"
+        " ORDER BY t.originator_id LIMIT 1) FROM streams WHERE streams.id IS NOT NULL) "
+        "SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state "
+        "FROM streams JOIN {table} e ON e.originator_id = streams.id AND e.originator_version = 1 "
+        "ORDER BY e.notification_id"
     )
 
     def __init__(self, recorder: PostgresApplicationRecorder) -> None:

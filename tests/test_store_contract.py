@@ -62,6 +62,19 @@ def test_sequences_per_issuer_and_global_positions(ledger: Ledger) -> None:
     assert {r.issuer for r in acme} == {"acme"}
 
 
+def test_issuers_lists_each_stream_once_however_long(ledger: Ledger) -> None:
+    """Each issuer once, from its first event, however many events its stream has and in
+    whatever order the streams were recorded (the backends hop between streams on the key)."""
+    assert ledger.issuers() == []
+    names = ["delta", "acme", "zeta", "beta", "mid"]
+    for name in names:
+        ledger.record(name, opening(name))
+    for n in range(3):
+        ledger.record("acme", [purchase(f"p{n}", 10)])
+    assert ledger.issuers() == sorted(names)
+    assert len(ledger.store.reader.first_events()) == len(names)
+
+
 def test_what_record_returns_is_what_the_store_reads_back(ledger: Ledger) -> None:
     """``record`` returns the stored records without reading them back: sequence, global
     position, recorded time, entry and chain digest must be exactly what a reader gets."""
