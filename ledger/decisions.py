@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from ledger.book import Book, Mark, RuleBroken, defined_ids
 from ledger.entries import AnyEntry, EntryCorrected, EntryVoided, IssuerCreated, describe_changes
 from ledger.errors import Violation
-from ledger.integrity import sha256_of
+from ledger.integrity import own_sha256
 from ledger.records import RecordedEntry, timeline_key
 from ledger.timeline import resolve
 
@@ -120,7 +120,7 @@ class Fingerprint:
 
 
 def content_digest(entry: AnyEntry) -> str:
-    return sha256_of(entry.content())
+    return own_sha256(entry.content())
 
 
 Known = RecordedEntry | Fingerprint

@@ -34,10 +34,24 @@ def sha256_of(data: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def own_sha256(data: dict[str, Any]) -> str:
+    """``sha256_of`` for what this ledger writes itself (entries' content: text, whole numbers,
+    true/false/null, lists and objects, never a float, since amounts are text): orjson's
+    OPT_SORT_KEYS bytes are the canonical JSON for those, at a fifth of the cost. Where orjson
+    cannot (an integer beyond 64 bits), the definition. Never for stored rows being audited:
+    those may hold anything (``ChainCheck``)."""
+    try:
+        payload = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError
+        return sha256_of(data)
+    return hashlib.sha256(payload).hexdigest()
+
+
 def chain_digest(previous: str, issuer: str, sequence: int, recorded_at: datetime,
-                 entry: dict[str, Any]) -> str:
-    return sha256_of({"previous": previous, "issuer": issuer, "sequence": sequence,
-                      "recorded_at": recorded_at.isoformat(), "entry": entry})
+                 entry: dict[str, Any], hash_of: Callable[[dict[str, Any]], str] = sha256_of) -> str:
+    """The link's digest; ``hash_of=own_sha256`` when ``entry`` is one this ledger is writing."""
+    return hash_of({"previous": previous, "issuer": issuer, "sequence": sequence,
+                    "recorded_at": recorded_at.isoformat(), "entry": entry})
 
 
 @dataclass(frozen=True)

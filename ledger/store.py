@@ -44,7 +44,15 @@ from ledger.backends import prune_snapshots, stream_reader
 from ledger.collector import collector_paused
 from ledger.entries import AnyEntry, parse_entry
 from ledger.errors import TargetNotEmpty
-from ledger.integrity import GENESIS, ChainCheck, ChainReport, StoredLink, chain_digest, plain_json
+from ledger.integrity import (
+    GENESIS,
+    ChainCheck,
+    ChainReport,
+    StoredLink,
+    chain_digest,
+    own_sha256,
+    plain_json,
+)
 from ledger.locks import issuer_locks
 from ledger.records import RecordedEntry, StreamHead
 
@@ -427,7 +435,7 @@ class LedgerStore:
         for entry in entries:
             version += 1
             content = entry.content()
-            digest = chain_digest(previous, issuer, version, recorded_at, content)
+            digest = chain_digest(previous, issuer, version, recorded_at, content, own_sha256)
             events.append(EntryRecorded(
                 originator_id=originator, originator_version=version, timestamp=recorded_at,
                 issuer=issuer, entry=content, previous=previous, digest=digest,

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from benchmarks.generate import generate
 from ledger.application import Ledger
 from ledger.entries import parse_entry
-from ledger.integrity import ChainCheck, chain_digest, plain_json, sha256_of, verify
+from ledger.integrity import ChainCheck, chain_digest, own_sha256, plain_json, sha256_of, verify
 from ledger.journal import load_journal
 from ledger.records import RecordedEntry
 from ledger.store import ChainAudit, LedgerStore, stream_id
@@ -545,6 +545,15 @@ def test_canonical_bytes_are_the_digest_definition(entry: dict[str, Any], issuer
         assert payload == definition
         digest = chain_digest(chain.head, issuer, sequence, moment, entry)
         assert hashlib.sha256(payload).hexdigest() == digest
+
+
+@settings(max_examples=300, deadline=None)
+@given(entry=st.dictionaries(JSON_TEXT, PLAIN_JSON, max_size=6))
+def test_the_writers_digest_is_the_definition(entry: dict[str, Any]) -> None:
+    """``own_sha256`` (what recording hashes entries with) gives ``sha256_of``'s digest for
+    every float-free document, integers beyond 64 bits included."""
+    assert own_sha256(entry) == sha256_of(entry)
+    assert own_sha256({"entry": entry, "n": 2**70}) == sha256_of({"entry": entry, "n": 2**70})
 
 
 def orjson_error(value: Any) -> Exception | None:
