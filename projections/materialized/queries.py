@@ -33,20 +33,8 @@ from projections.warrants import WarrantView, view
 HOLDS = "issuer = ? AND rec_from <= ? AND rec_to > ? AND eff_from <= ? AND eff_to > ?"
 
 
-def _holding(select: str, when: tuple[Any, ...], more: str = "",
-             more_params: tuple[Any, ...] = ()) -> tuple[str, tuple[Any, ...]]:
-    """``select`` (``SELECT ... FROM table``) of the rows that hold as of D known at V (HOLDS,
-    and ``more``), as two index ranges. ``rec_to > V`` is a range, and an index can take no
-    range after it: read as one, it visits every row believed now, whatever D (at 1M events,
-    a holder's whole history for one day of it). Split, the rows believed now are an equality
-    on rec_to followed by the range eff_to > D, and the rows closed after V (none when V is the
-    last version) are a short range of rec_to."""
-    issuer, v, _, d, _ = when
-    now = (f"{select} WHERE issuer = ?{more} AND rec_to = {CURRENT} AND eff_to > ? AND eff_from <= ? "
-           "AND rec_from <= ?")
-    closed = (f"{select} WHERE issuer = ?{more} AND rec_to > ? AND rec_to < {CURRENT} AND rec_from <= ? "
-              "AND eff_from <= ? AND eff_to > ?")
-    return f"{now} UNION ALL {closed}", (issuer, *more_params, d, d, v, issuer, *more_params, v, v, d, d)
+def _holds() -> str:
+    return HOLDS
 
 
 def _day(text: str | None) -> date | None:
@@ -94,16 +82,17 @@ class MaterializedViews:
     # Two single-table reads joined by lot in Python: each is one range on its own index, and
     # no plan depends on the planner's statistics being fresh (a PostgreSQL nested loop on
     # stale ones cost seconds on 2,000 lots).
-    _SEGMENTS = "SELECT lot, holder, share_class, shares, changes FROM view_lot_segments"
+    _SEGMENTS = "SELECT lot, holder, share_class, shares, changes FROM view_lot_segments WHERE " + _holds()
     _LOTS = ("SELECT lot, acquired, held_since, acquired_shares, origin, from_warrant, from_lot "
-             "FROM view_lots")
+             "FROM view_lots WHERE " + _holds())
 
     def _positions(self, when: tuple[Any, ...], holder: str | None) -> list[Position]:
-        mine, params = ("", ()) if holder is None else (" AND holder = ?", (holder,))
-        facts = {lot: rest for lot, *rest in self._select(*_holding(self._LOTS, when, mine, params))}
+        segments, lots, mine = self._SEGMENTS + " AND shares > 0", self._LOTS, ""
+        if holder is not None:
+            mine, when = " AND holder = ?", (*when, holder)
+        facts = {lot: rest for lot, *rest in self._select(lots + mine, when)}
         positions = []
-        held = _holding(self._SEGMENTS, when, mine + " AND shares > 0", params)
-        for lot, holder_, cls, shares, changes in self._select(*held):
+        for lot, holder_, cls, shares, changes in self._select(segments + mine, when):
             acquired, held_since, quantity, origin, from_w, from_l = facts[lot]
             moved: dict[str, int] = json.loads(changes)
             positions.append(Position(holder_, cls, lot, _date(acquired), _date(held_since), quantity,
@@ -124,7 +113,7 @@ class MaterializedViews:
     def _warrants(self, when: tuple[Any, ...]) -> list[Warrant]:
         columns = ", ".join(BY_NAME["view_warrant_segments"].names[:17])
         found = []
-        rows = self._select(*_holding(f"SELECT {columns} FROM view_warrant_segments", when))
+        rows = self._select(f"SELECT {columns} FROM view_warrant_segments WHERE {_holds()}", when)
         for (warrant, holder, cls, issued, status, status_date, shares, exercised, price, currency,
              exercisable_from, expires, origin, replaces, replaced_by, issued_for, adjustments) in rows:
             w = Warrant(warrant, holder, cls, _date(issued), shares, _money(price, currency),
@@ -214,9 +203,9 @@ class MaterializedViews:
     def consideration(self, issuer: str, as_of: date,
                       known_at: datetime | None = None) -> list[HolderConsideration]:
         """As ``projections.consideration``: movements in date order, then in booking order."""
-        found = self._select(*_holding(
+        found = self._select(
             "SELECT paid_on, entry_effective, entry_sequence, entry_index, holder, kind, amount, currency, "
-            "entry, security FROM view_payments", self._when(issuer, as_of, known_at)))
+            f"entry, security FROM view_payments WHERE {_holds()}", self._when(issuer, as_of, known_at))
         by_holder: dict[str, list[Payment]] = {}
         for paid_on, _, _, _, holder, kind, amount, currency, entry, security in sorted(found):
             by_holder.setdefault(holder, []).append(
