@@ -1,14 +1,20 @@
 """The audit replay, in a process of its own (so its peak RSS is its own):
 
-    python -m benchmarks.replay LOCATION ISSUER [--library | --audit-only]
+    python -m benchmarks.replay LOCATION ISSUER [--list | --library | --audit-only]
 
-Reads the issuer's raw rows in one streamed pass (``LedgerStore.audit_stream``: each row's
-link of the hash chain verified and its entry decoded once, a page of rows at a time), then
-re-books the whole corrected timeline and rebuilds every projection (every view row of
+Rebuilds every projection of the issuer's log (every view row of
 ``projections.materialized.rows.derive``: lots, lot segments, warrant segments, payments,
-classes, parties, holder totals), then prints one JSON line with the timings and
-its peak RSS (``peak_rss_mb``). Verifying is part of the read: ``verify_s`` is 0 and ``read_s`` covers read,
-verify and decode.
+classes, parties, holder totals) without holding the log (``projections.replay.replay``): a
+first streamed pass (``LedgerStore.audit_stream``: each row's link of the hash chain verified
+and its entry decoded once, a page of rows at a time) keeps a few bytes per record and plans
+the corrected timeline; a second streamed pass (verified again) feeds the records to the fold
+in timeline order through a reorder buffer. A broken chain stops it after the first pass.
+Prints one JSON line with the timings and its peak RSS (``maxrss_mb``). ``read_s`` is the
+first pass (read, verify, decode, plan); ``rebuild_s`` the second pass, the fold and the rows
+(``fold_s`` + ``rows_s``); ``verify_s`` is 0 (verifying is part of each pass).
+
+``--list`` is the replay as it was: one pass into a list of every record
+(``LedgerStore.audit_entries``), then ``rows.derive`` of the list.
 
 ``--audit-only`` is ``capledger audit verify``'s work: the same pass keeping no records.
 
@@ -41,7 +47,53 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """This process's RSS now (VmRSS; 0 where /proc has none)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def replay(location: str, issuer: str) -> dict[str, Any]:
+    """Two streamed passes (``projections.replay.replay``), timed and measured per stage."""
+    from ledger.store import LedgerStore
+    from projections.replay import replay as rebuild
+
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    store = LedgerStore(location)
+    t1 = time.perf_counter()
+    marks: dict[str, tuple[float, float, float, float]] = {}
+
+    def stage(name: str) -> None:  # wall and CPU time, peak and current RSS, at the stage's end
+        marks[name] = (time.perf_counter(), time.process_time(), peak_rss_mb(), rss_mb())
+
+    result = rebuild(store, issuer, stage=stage)
+    if result.rows is None:
+        raise SystemExit(f"chain broken: {result.report.broken}")
+    stage("rows")
+    store.close()
+    (t2, c2, read_peak, _), (t3, _, _, folded_rss), (t4, c4, _, _) = (
+        marks["planned"], marks["folded"], marks["rows"])
+    # open_s + read_s + rebuild_s = total_s; rebuild_s = fold_s + rows_s. cpu_* are this
+    # process's CPU seconds (less sensitive to a busy machine than wall time).
+    # maxrss_read_mb is the peak RSS when the first pass ended; rss_folded_mb the RSS once every
+    # record was booked (the fold's state), before the rows were made. rows_s includes freeing
+    # the fold's state when ``rebuild`` returns (as ``--list``'s rebuild_s includes ``derive``'s).
+    return {"events": result.events, "open_s": t1 - t0, "verify_s": 0.0, "read_s": t2 - t1,
+            "rebuild_s": t4 - t2, "fold_s": t3 - t2, "rows_s": t4 - t3, "total_s": t4 - t0,
+            "rows": sum(len(r) for r in result.rows.values()), "cpu_read_s": c2 - c0,
+            "cpu_rebuild_s": c4 - c2, "passes": 2, "held_max": result.held_max,
+            "maxrss_read_mb": read_peak, "rss_folded_mb": folded_rss, "maxrss_mb": peak_rss_mb()}
+
+
+def replay_list(location: str, issuer: str) -> dict[str, Any]:
+    """The replay as it was: every record in a list, then ``rows.derive`` of the list."""
     from ledger.store import LedgerStore
     from projections.materialized.rows import derive
 
@@ -64,13 +116,9 @@ def replay(location: str, issuer: str) -> dict[str, Any]:
     t3 = time.perf_counter()
     c3 = time.process_time()
     store.close()
-    # verify_s is 0: verifying is part of the one pass, timed in read_s (open_s + read_s +
-    # rebuild_s = total_s). cpu_* are this process's CPU seconds (less sensitive to a busy
-    # machine than wall time); maxrss_read_mb is the peak RSS when the read ended, before the
-    # rebuild.
     return {"events": len(records), "open_s": t1 - t0, "verify_s": 0.0, "read_s": t2 - t1,
             "rebuild_s": t3 - t2, "total_s": t3 - t0, "rows": sum(len(r) for r in rows.values()),
-            "cpu_read_s": c2 - c0, "cpu_rebuild_s": c3 - c2, "one_pass": True, "maxrss_read_mb": read_rss,
+            "cpu_read_s": c2 - c0, "cpu_rebuild_s": c3 - c2, "passes": 1, "maxrss_read_mb": read_rss,
             "maxrss_mb": peak_rss_mb()}
 
 
@@ -113,6 +161,8 @@ if __name__ == "__main__":
     location, issuer = sys.argv[1], sys.argv[2]
     if "--library" in sys.argv:
         result = library(location, issuer)
+    elif "--list" in sys.argv:
+        result = replay_list(location, issuer)
     elif "--audit-only" in sys.argv:
         result = audit_only(location, issuer)
     else:

@@ -238,11 +238,9 @@ class ChainAudit:
         self.decode = decode
         self.chain = ChainCheck(issuer, expect_head)
         self._started = self._done = False
-        mapper = store.app.mapper
         # The fast path reads the transcoder's JSON straight from the row: not for a store
         # whose rows are compressed or encrypted (``links`` does not decode those either).
-        self._plain = (type(mapper) is Mapper and type(mapper.transcoder) is JSONTranscoder
-                       and mapper.cipher is None and mapper.compressor is None)
+        self._plain = plain_rows(store.app.mapper)
         self._times: dict[str, datetime] = {}  # recorded times by stored text: one per recording
 
     @property
@@ -314,6 +312,35 @@ class ChainAudit:
         return self.store._decode(notification) if self.decode else True
 
 
+def plain_rows(mapper: Any) -> bool:
+    """Whether the stored rows are the library's JSON as is (not compressed or encrypted)."""
+    return (type(mapper) is Mapper and type(mapper.transcoder) is JSONTranscoder
+            and mapper.cipher is None and mapper.compressor is None)
+
+
+def _plain_record(n: Notification, issuer: str, times: dict[str, datetime]) -> RecordedEntry | None:
+    """``LedgerStore._decode``'s record, read as ``ChainAudit._fast`` reads a row (see there
+    why ``plain_json`` decodes it as the library does), without checking the chain; None
+    where only the library's decoding will do."""
+    raw = n.state
+    if n.topic != ENTRY_TOPIC or raw.count(b"_type_") != 1 or b"\\u" in raw:
+        return None
+    try:
+        state = plain_json(raw)
+        stamp = state["timestamp"]
+        if type(stamp) is not dict or len(stamp) != 2 or stamp["_type_"] != "datetime_iso":
+            return None
+        recorded_at = times.get(stamp["_data_"])
+        if recorded_at is None:
+            recorded_at = times[stamp["_data_"]] = datetime.fromisoformat(stamp["_data_"])
+        entry = parse_entry(state["entry"])
+        return RecordedEntry(issuer=issuer if state["issuer"] == issuer else state["issuer"],
+                             sequence=n.originator_version, position=n.id, recorded_at=recorded_at,
+                             entry=entry, digest=state.get("digest", ""))
+    except Exception:  # not decodable here: the library's decoding decides (and raises)
+        return None
+
+
 class LedgerStore:
     """Reads and appends issuer streams. Knows nothing of the rules (see ``ledger.decisions``)."""
 
@@ -358,8 +385,12 @@ class LedgerStore:
 
     def entries(self, issuer: str, after: int = 0) -> list[RecordedEntry]:
         """One issuer's entries (after sequence ``after``) in recorded order, read from its
-        stream alone."""
-        return [self._decode(n) for n in self.reader.stream(stream_id(issuer), after)]
+        stream alone. Each row is read as the audit reads it (``_plain_record``) where it can
+        be: half the cost of the library's decoding, which the rest goes through."""
+        plain = plain_rows(self.app.mapper)
+        times: dict[str, datetime] = {}
+        return [(plain and _plain_record(n, issuer, times)) or self._decode(n)
+                for n in self.reader.stream(stream_id(issuer), after)]
 
     def issuers(self) -> list[str]:
         return sorted(self._decode(n).issuer for n in self.reader.first_events())
