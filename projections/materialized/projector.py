@@ -38,8 +38,9 @@ from ledger.entries import EntryCorrected, EntryVoided, StockSplit
 from ledger.records import RecordedEntry, timeline_key
 from ledger.store import LedgerStore
 from projections.materialized.recorders import Statement, ViewRecorder
-from projections.materialized.rows import NAMES, Deriver, Row, RowSets, fold
+from projections.materialized.rows import NAMES, Deriver, Key, Row, RowSets, fold
 from projections.materialized.schema import (
+    BY_NAME,
     CURRENT,
     TABLES,
     VIEWS,
@@ -65,8 +66,16 @@ def moment(at: datetime) -> str:
 @dataclass
 class _Issuer:
     log: list[RecordedEntry]  # every record projected so far, in sequence order
-    rows: RowSets  # the rows held now (rec_to = CURRENT)
+    # The rows held now (rec_to = CURRENT), once needed: a restarted projector reads them from
+    # the tables only when it must fold the whole log again (a correction, or an entry back-dated
+    # before the window), and until then keeps what it changed (``gone``, ``new``) to apply to
+    # them. Tables of millions of rows are not read for the usual recording.
+    rows: RowSets | None
+    load: Callable[[], RowSets] = dict
+    positions: dict[Key, list[Row]] | None = None  # a restart's view_positions rows, for the fold
     live: Deriver | None = None  # the fold at the end of ``log``, when known
+    gone: RowSets = field(default_factory=dict)
+    new: RowSets = field(default_factory=dict)
 
     def add(self, issuer: str, recording: list[RecordedEntry]) -> list[Statement]:
         """Extend the log by one recording (changing this state in place); the statements that
@@ -75,21 +84,52 @@ class _Issuer:
         if not any(isinstance(r.entry, (EntryCorrected, EntryVoided)) for r in recording):
             if self.live is None:  # after a restart: fold the log once, then go on from it
                 self.live = fold(self.log, WINDOW)
+                if self.positions is not None:
+                    # The positions' rows as the tables hold them, which is what deriving all of
+                    # them again would give (a third of a restart at 1M events): only those a
+                    # recording changes are derived.
+                    self.live.positions, self.positions = self.positions, None
+                    self.live.stale.clear()
             if self.live.reaches(min(r.entry.effective for r in recording)):
                 self.log += recording
                 held, wanted = _insert(self.live, recording)
-                for t in TABLES:
-                    table = self.rows.setdefault(t.name, set())
-                    table -= held[t.name]
-                    table |= wanted[t.name]
+                self._changed(held, wanted)
                 return changes(issuer, version, held, wanted)
         # Corrections and voids, or entries back-dated before the window: fold the whole log.
         self.log += recording
         self.live = fold(self.log, WINDOW)
         wanted = self.live.rows()
-        found = changes(issuer, version, self.rows, wanted)
-        self.rows = wanted
+        found = changes(issuer, version, self.held(), wanted)
+        self.rows, self.gone, self.new = wanted, {}, {}
         return found
+
+    def held(self) -> RowSets:
+        """The rows held now: read from the tables (which hold what this process committed,
+        not yet the page being made) with this process's changes applied again. Applying a
+        committed change again changes nothing: rows are compared whole."""
+        if self.rows is None:
+            self.rows = self.load()
+            for name, rows in self.gone.items():
+                self.rows.setdefault(name, set()).difference_update(rows)
+            for name, rows in self.new.items():
+                self.rows.setdefault(name, set()).update(rows)
+            self.gone, self.new = {}, {}
+        return self.rows
+
+    def _changed(self, held: RowSets, wanted: RowSets) -> None:
+        for t in TABLES:
+            old, now = held[t.name], wanted[t.name]
+            if self.rows is not None:
+                table = self.rows.setdefault(t.name, set())
+                table -= old
+                table |= now
+                continue
+            closed = old - now
+            gone, new = self.gone.setdefault(t.name, set()), self.new.setdefault(t.name, set())
+            gone -= now
+            gone |= closed
+            new -= closed
+            new |= now
 
 
 def _insert(live: Deriver, recording: list[RecordedEntry]) -> tuple[RowSets, RowSets]:
@@ -212,9 +252,14 @@ class Projector:
                 self.issuers[issuer] = _Issuer([], {t.name: set() for t in TABLES})
             else:
                 log = [r for r in self.store.entries(issuer) if r.position <= tracked]
-                rows = {t.name: set(self.recorder.select(current_statement(t), (issuer,))) for t in TABLES}
-                self.issuers[issuer] = _Issuer(log, rows)
+                positions: dict[Key, list[Row]] = {}
+                for row in self.recorder.select(current_statement(BY_NAME["view_positions"]), (issuer,)):
+                    positions.setdefault((row[0], row[2]), []).append(row)  # (holder, share class)
+                self.issuers[issuer] = _Issuer(log, None, lambda: self._held(issuer), positions)
         return self.issuers[issuer]
+
+    def _held(self, issuer: str) -> RowSets:
+        return {t.name: set(self.recorder.select(current_statement(t), (issuer,))) for t in TABLES}
 
     # --- writing -------------------------------------------------------------------------
 
