@@ -15,6 +15,9 @@ Creating the tables also checks their layout (``schema.SCHEMA``, kept in ``view_
 the mark is another number, or missing (views made before it existed), every view table is
 dropped and created again, and this projector's tracking record is deleted, in the same
 transaction: the next catch-up projects the whole log from the start, as on a new ledger.
+A layout that differs in indexes only (``INDEXES_ONLY``) keeps its rows and gets the new
+indexes instead, in the same transaction (seconds, where re-projecting a million events takes
+a quarter of an hour).
 """
 
 from __future__ import annotations
@@ -46,18 +49,32 @@ SCHEMA_TABLE = "CREATE TABLE IF NOT EXISTS view_schema (version INTEGER NOT NULL
 SCHEMA_READ = "SELECT MAX(version) AS version FROM view_schema"
 
 
+# Layouts that differ from this one in indexes only: dropping the indexes listed here and
+# creating what is missing brings their tables up to date, with the rows they hold.
+INDEXES_ONLY = {
+    # Layout 3 made the holder indexes of view_lots and view_lot_segments covering.
+    2: ("view_lots_by_holder", "view_lot_segments_by_holder"),
+}
+
+
 def _migrate(cursor: Any, dialect: Dialect, tracking_table: str, create: Callable[[], None]) -> None:
-    """In ``create_table``'s transaction: if the view tables carry another layout, drop them;
-    create every table (``create``); then reset this projector's tracking, so the next catch-up
-    projects the log again from the start."""
+    """In ``create_table``'s transaction: if the view tables carry another layout, drop them
+    (or only their changed indexes, for a layout in ``INDEXES_ONLY``); create every table and
+    index (``create``); then, where the tables were dropped, reset this projector's tracking,
+    so the next catch-up projects the log again from the start."""
     cursor.execute(dialect.sql(SCHEMA_READ))
-    stale = cursor.fetchone()["version"] != SCHEMA
+    found = cursor.fetchone()["version"]
+    reindex = INDEXES_ONLY.get(found, ()) if found != SCHEMA else ()
+    stale = found != SCHEMA and not reindex
+    for index in reindex:
+        cursor.execute(f"DROP INDEX IF EXISTS {index}")
     if stale:
         for statement in drop_statements():
             cursor.execute(statement)
     create()  # the library's tracking table and the view tables (CREATE ... IF NOT EXISTS)
     if stale:
         cursor.execute(dialect.sql(f"DELETE FROM {tracking_table} WHERE application_name = ?"), (VIEWS,))
+    if found != SCHEMA:
         cursor.execute("DELETE FROM view_schema")
         cursor.execute(dialect.sql("INSERT INTO view_schema (version) VALUES (?)"), (SCHEMA,))
 
