@@ -23,7 +23,6 @@ from capledger.ocf_cli import export_app, import_app
 from capledger.report_cli import explain, report_app
 from ledger.application import Ledger
 from ledger.errors import LedgerError, UnknownIssuer
-from ledger.journal import load_journal
 from ledger.records import RecordedEntry
 from projections.materialized import MaterializedViews
 
@@ -159,6 +158,8 @@ def record(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a journal against the ledger and store all of it, or nothing."""
+    from ledger.journal import load_journal  # YAML: only this command reads it
+
     with user_errors():
         parsed = load_journal(journal)
         with opened(ledger_location, create=True) as ledger:

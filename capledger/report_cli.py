@@ -11,18 +11,17 @@ import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from capledger import report
 from ledger.errors import LedgerError
 from ledger.records import RecordedEntry
-from projections.explain import Explanation, Figure
-from projections.explain import explain as explain_holder
-from projections.register import register
+
+if TYPE_CHECKING:
+    from projections.explain import Explanation, Figure
 
 report_app = typer.Typer(
     help="Reports: the stockholder ledger (CSV or HTML) and a self-contained HTML report.",
@@ -100,6 +99,9 @@ def ledger_report(
     """The stockholder ledger as of a date: per lot, its issue and every later change (CSV or HTML)."""
     kind = _format(fmt, output)
     day, known = _dates(as_of, known_at)
+    from capledger import report
+    from projections.register import register
+
     reg = register(_records(ledger_location, issuer), day, known)
     _write(report.register_html(reg) if kind == "html" else report.register_csv(reg), output)
 
@@ -112,6 +114,8 @@ def html_report(
 ) -> None:
     """One self-contained HTML file: cap table, warrants, stockholder ledger and charts."""
     day, known = _dates(as_of, known_at)
+    from capledger import report
+
     _write(report.report_html(report.gather(_records(ledger_location, issuer), day, known)), output)
 
 
@@ -125,6 +129,8 @@ def explain(
     from capledger.cli import query, show
 
     day, known = _dates(as_of, known_at)
+    from projections.explain import explain as explain_holder
+
     result: Explanation = query(ledger_location, issuer, lambda r: explain_holder(r, holder, day, known))
     show(result, as_json, lambda: explanation_table(result))
 

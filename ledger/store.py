@@ -393,7 +393,14 @@ class LedgerStore:
                 for n in self.reader.stream(stream_id(issuer), after)]
 
     def issuers(self) -> list[str]:
-        return sorted(self._decode(n).issuer for n in self.reader.first_events())
+        # The issuer from each stream's first event as the library decodes it; its entry is not
+        # validated (a cold query asks this first, and would otherwise build every validator).
+        return sorted(self._issuer_of(n) for n in self.reader.first_events())
+
+    def _issuer_of(self, notification: Notification) -> str:
+        event = self.app.mapper.to_domain_event(notification)
+        assert isinstance(event, EntryRecorded), notification.topic
+        return event.issuer
 
     def links(self, issuer: str) -> list[StoredLink]:
         """The raw rows of a stream for chain verification: decoded as JSON only, so that a

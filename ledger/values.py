@@ -74,7 +74,7 @@ class Money(BaseModel):
     """An exact amount in one currency. Written in a journal as "93000.00 USD", "$93,000" or
     {amount: "93000.00", currency: USD}."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     amount: Annotated[ExactDecimal, Field(ge=0)]  # prices, payments and refunds are never negative
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -104,7 +104,7 @@ class Money(BaseModel):
 class Citation(BaseModel):
     """Where an entry comes from: the document, its date and the section relied on."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     document: Text
     dated: date
