@@ -274,23 +274,11 @@ class ChainAudit:
         no other object can be one, so ``plain_json`` decodes every other value as the
         library does."""
         position, sequence, topic, raw = row
-        if topic != ENTRY_TOPIC or raw.count(b"_type_") != 1 or b"\\u" in raw:
+        plain = _plain_state(topic, raw, self._times)
+        if plain is None:  # not decodable here: the exact way decides what it is
             return None
-        try:
-            state = plain_json(raw)
-            stamp = state["timestamp"]
-            if type(stamp) is not dict or len(stamp) != 2 or stamp["_type_"] != "datetime_iso":
-                return None
-            text = stamp["_data_"]
-            recorded_at = self._times.get(text)
-            if recorded_at is None:
-                recorded_at = self._times[text] = datetime.fromisoformat(text)
-                if len(self._times) > 1024:
-                    self._times.clear()
-                    self._times[text] = recorded_at
-            issuer = state["issuer"]
-        except Exception:  # not decodable here: the exact way decides what it is
-            return None
+        state, recorded_at = plain
+        issuer = state["issuer"]
         entry = self.chain.fast(sequence, state, recorded_at)
         if entry is None:
             return None
@@ -318,21 +306,40 @@ def plain_rows(mapper: Any) -> bool:
             and mapper.cipher is None and mapper.compressor is None)
 
 
-def _plain_record(n: Notification, issuer: str, times: dict[str, datetime]) -> RecordedEntry | None:
-    """``LedgerStore._decode``'s record, read as ``ChainAudit._fast`` reads a row (see there
-    why ``plain_json`` decodes it as the library does), without checking the chain; None
-    where only the library's decoding will do."""
-    raw = n.state
-    if n.topic != ENTRY_TOPIC or raw.count(b"_type_") != 1 or b"\\u" in raw:
+def _plain_state(topic: str, raw: bytes,
+                 times: dict[str, datetime]) -> tuple[dict[str, Any], datetime] | None:
+    """A row's state and recorded time, decoded by ``plain_json`` where that gives exactly what
+    the library's transcoder gives (see ``ChainAudit._fast`` why); None where only the
+    library's decoding will do. ``times`` caches recorded times by their text (one per
+    recording)."""
+    if topic != ENTRY_TOPIC or raw.count(b"_type_") != 1 or b"\\u" in raw:
         return None
     try:
         state = plain_json(raw)
         stamp = state["timestamp"]
         if type(stamp) is not dict or len(stamp) != 2 or stamp["_type_"] != "datetime_iso":
             return None
-        recorded_at = times.get(stamp["_data_"])
+        text = stamp["_data_"]
+        recorded_at = times.get(text)
         if recorded_at is None:
-            recorded_at = times[stamp["_data_"]] = datetime.fromisoformat(stamp["_data_"])
+            if len(times) > 1024:
+                times.clear()
+            recorded_at = times[text] = datetime.fromisoformat(text)
+        if "issuer" not in state:
+            return None
+    except Exception:
+        return None
+    return state, recorded_at
+
+
+def _plain_record(n: Notification, issuer: str, times: dict[str, datetime]) -> RecordedEntry | None:
+    """``LedgerStore._decode``'s record, read as ``ChainAudit._fast`` reads a row, without
+    checking the chain; None where only the library's decoding will do."""
+    plain = _plain_state(n.topic, n.state, times)
+    if plain is None:
+        return None
+    state, recorded_at = plain
+    try:
         entry = parse_entry(state["entry"])
         return RecordedEntry(issuer=issuer if state["issuer"] == issuer else state["issuer"],
                              sequence=n.originator_version, position=n.id, recorded_at=recorded_at,

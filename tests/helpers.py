@@ -1,7 +1,10 @@
-"""Small builders shared by tests: entries with a default citation, and CLI invocation."""
+"""Small builders shared by tests: entries with a default citation, CLI invocation, a store
+opened for one block."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -9,6 +12,7 @@ from typer.testing import CliRunner, Result
 
 from capledger.cli import app
 from ledger.entries import AnyEntry, parse_entry
+from ledger.store import LedgerStore
 
 CITE = {"document": "Test document", "dated": "2002-01-01", "section": "1"}
 
@@ -21,3 +25,13 @@ def entry(type_: str, id_: str, effective: str | date, **fields: Any) -> AnyEntr
 
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@contextmanager
+def store_at(location: str) -> Iterator[LedgerStore]:
+    """The store at ``location``, closed when the block ends."""
+    store = LedgerStore(location)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -265,17 +265,23 @@ def test_interval_tree_finds_exactly_the_rows_holding_on_a_day() -> None:
 # --- the layout mark: views made by an earlier layout are rebuilt on open ------------------------
 
 
-@pytest.mark.parametrize("older", ["no mark (before view_positions)", "another number"])
-def test_views_of_another_layout_are_rebuilt_from_the_log(
-    ledger_location: str, clock: Clock, older: str
-) -> None:
+def _projected(ledger_location: str, clock: Clock) -> tuple[Ledger, MaterializedViews, Any]:
+    """A ledger with recordings and its views caught up, and the views' datastore (to change
+    their tables as an older layout left them)."""
     if ledger_location == ":memory:":
         pytest.skip("in memory the views are private to one process: there is no older layout")
     ledger = Ledger.open(ledger_location, clock=clock)
     record(ledger, clock, [(POS, entries) for entries in position_recordings()])
     views = MaterializedViews.open(ledger.store)
     assert views.catch_up() > 0
-    datastore: Any = getattr(views.projector.recorder, "datastore")  # noqa: B009 (not in the Protocol)
+    return ledger, views, getattr(views.projector.recorder, "datastore")  # noqa: B009 (not in the Protocol)
+
+
+@pytest.mark.parametrize("older", ["no mark (before view_positions)", "another number"])
+def test_views_of_another_layout_are_rebuilt_from_the_log(
+    ledger_location: str, clock: Clock, older: str
+) -> None:
+    ledger, views, datastore = _projected(ledger_location, clock)
     with datastore.transaction(commit=True) as cursor:
         if older == "another number":  # layout 1: its key indexes ended in rec_from
             cursor.execute("UPDATE view_schema SET version = 1")
@@ -331,14 +337,8 @@ def test_views_of_a_layout_that_changed_only_indexes_keep_their_rows(
 ) -> None:
     """Layout 2 differs from 3 in the two holder indexes only: opening its views swaps the
     indexes and the mark, and projects nothing again."""
-    if ledger_location == ":memory:":
-        pytest.skip("in memory the views are private to one process: there is no older layout")
-    ledger = Ledger.open(ledger_location, clock=clock)
-    record(ledger, clock, [(POS, entries) for entries in position_recordings()])
-    views = MaterializedViews.open(ledger.store)
-    assert views.catch_up() > 0
+    ledger, views, datastore = _projected(ledger_location, clock)
     tracked = views.projector.recorder.max_tracking_id(VIEWS)
-    datastore: Any = getattr(views.projector.recorder, "datastore")  # noqa: B009 (not in the Protocol)
     layout_2 = "(issuer, holder, rec_to, eff_to, eff_from)"
     with datastore.transaction(commit=True) as cursor:  # the tables as layout 2 left them
         for table in ("view_lots", "view_lot_segments"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import sqlite3
 import tracemalloc
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,7 +34,7 @@ from projections.replay import (
     rebuild,
     replay,
 )
-from tests.helpers import entry
+from tests.helpers import entry, store_at
 
 ISSUER = "bench-co"  # benchmarks.generate's issuer
 MOMENT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -87,15 +86,6 @@ def _correct(id_: str, day: date, replacement: dict[str, Any]) -> AnyEntry:
                  reason="clerical", by="A. Clerk")
 
 
-@contextmanager
-def opened(location: str) -> Iterator[LedgerStore]:
-    store = LedgerStore(location)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def record_at(location: str, size: int = 1_500) -> None:
     ledger = Ledger.open(location)
     try:
@@ -110,7 +100,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LedgerStor
         location = str(tmp_path / "replay.sqlite") if request.param == "sqlite" else str(
             request.getfixturevalue("postgres_location"))
         record_at(location)
-        with opened(location) as found:
+        with store_at(location) as found:
             yield found
         return
     ledger = Ledger.open(":memory:")  # an in-memory store lives as long as its ledger
@@ -262,10 +252,10 @@ def location(tmp_path: Path) -> str:
 
 
 def test_broken_chain_stops_the_replay(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         version = first_with_quantity(store)
     tamper(location, version)
-    with opened(location) as store:
+    with store_at(location) as store:
         done = replay(store, ISSUER, stage=lambda name: pytest.fail(f"went on to {name}"))
         assert done.rows is None and not done.report.ok
         assert done.report == store.audit(ISSUER)
@@ -275,14 +265,14 @@ def test_broken_chain_stops_the_replay(location: str) -> None:
 
 
 def test_a_log_changed_between_the_passes_is_noticed(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         version = first_with_quantity(store)
         with pytest.raises(LogChanged):
             replay(store, ISSUER, stage=lambda name: tamper(location, version) if name == "planned" else None)
 
 
 def test_entries_appended_between_the_passes_wait_for_the_next_replay(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         before = store.entries(ISSUER)
 
         def append(name: str) -> None:

@@ -28,7 +28,7 @@ from ledger.journal import load_journal
 from ledger.records import RecordedEntry
 from ledger.store import ChainAudit, LedgerStore, stream_id
 from tests.conftest import SEED_JOURNALS
-from tests.helpers import entry
+from tests.helpers import entry, store_at
 
 ISSUER = "bench-co"  # benchmarks.generate's issuer
 MEMO = 'Zoë "quoted"\nline two\ttab \\ back ☃ 𝄞'  # stored as raw UTF-8 and short escapes
@@ -57,15 +57,6 @@ def record_workload(location: str) -> None:
         ])
     finally:
         ledger.close()
-
-
-@contextmanager
-def opened(location: str) -> Iterator[LedgerStore]:
-    store = LedgerStore(location)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def decoded_prefix(store: LedgerStore, events: int) -> list[RecordedEntry]:
@@ -98,7 +89,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("page", [1, 7, 5_000])
 def test_stream_gives_what_entries_and_verify_give(location: str, page: int) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         expected = store.entries(ISSUER)
         audit = store.audit_stream(ISSUER, page=page)
         assert list(audit) == expected
@@ -121,7 +112,7 @@ def test_in_memory_store() -> None:
 
 
 def test_expected_head(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         earlier = verify(ISSUER, store.links(ISSUER)[:5]).head
         records = assert_same_as_verify(store, expect_head=earlier)
         assert len(records) == len(store.entries(ISSUER))
@@ -143,33 +134,33 @@ def test_intact_rows_all_take_the_fast_path(location: str, monkeypatch: pytest.M
         return original(self, row)
 
     monkeypatch.setattr(ChainAudit, "_exact", counting)
-    with opened(location) as store:
+    with store_at(location) as store:
         assert len(list(store.audit_stream(ISSUER))) > 300
     assert exact == []
 
 
 def test_audit_entries_is_the_stream_as_a_list(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         records, report = store.audit_entries(ISSUER, page=50)
         assert records == store.entries(ISSUER)
         assert report == verify(ISSUER, store.links(ISSUER)) and report.ok
     with raw_sql(location) as run:
         swapped_rows(run)
-    with opened(location) as store:
+    with store_at(location) as store:
         records, report = store.audit_entries(ISSUER)
         assert report == verify(ISSUER, store.links(ISSUER)) and not report.ok
         assert records == decoded_prefix(store, 59)
 
 
 def test_empty_and_unknown_stream(tmp_path: Path) -> None:
-    with opened(str(tmp_path / "empty.sqlite")) as store:
+    with store_at(str(tmp_path / "empty.sqlite")) as store:
         assert store.audit("nobody") == verify("nobody", [])
         audit = store.audit_stream("nobody")
         assert list(audit) == [] and audit.report.head is None and audit.report.ok
 
 
 def test_report_needs_the_whole_stream(location: str) -> None:
-    with opened(location) as store:
+    with store_at(location) as store:
         audit = store.audit_stream(ISSUER, page=10)
         with pytest.raises(RuntimeError):
             audit.report  # noqa: B018
@@ -457,11 +448,11 @@ TAMPERING: dict[str, tuple[Callable[[Run], None], bool]] = {  # name -> (tamper,
 @pytest.mark.parametrize("name", sorted(TAMPERING))
 def test_tampered_database(location: str, name: str) -> None:
     tamper, holds = TAMPERING[name]
-    with opened(location) as store:
+    with store_at(location) as store:
         head_before = store.audit(ISSUER).head
     with raw_sql(location) as run:
         tamper(run)
-    with opened(location) as store:
+    with store_at(location) as store:
         records = assert_same_as_verify(store)
         report = store.audit(ISSUER)
         assert report.ok is holds, report
@@ -483,7 +474,7 @@ def test_pages_step_over_gaps_wider_than_a_page(location: str) -> None:
         run("DELETE FROM stored_events WHERE originator_id = :sid AND originator_version BETWEEN ? AND ?",
             SID, 40, 60)
         last = last_version(run)
-    with opened(location) as store:
+    with store_at(location) as store:
         for page in (1, 7, 21, 5_000):
             versions = [row[1] for rows in store._pages(ISSUER, page) for row in rows]
             assert versions == [v for v in range(1, last + 1) if not 40 <= v <= 60]
@@ -498,7 +489,7 @@ def test_wrong_topic_fails_as_entries_does(location: str) -> None:
     with raw_sql(location) as run:
         run("UPDATE stored_events SET topic = ? WHERE originator_id = :sid AND originator_version = ?",
             "ledger.store:NoSuchEvent", SID, 12)
-    with opened(location) as store:
+    with store_at(location) as store:
         assert store.audit(ISSUER) == verify(ISSUER, store.links(ISSUER))
         assert store.audit(ISSUER).ok
         with pytest.raises(Exception) as by_entries:
