@@ -427,6 +427,7 @@ def table(out: dict[str, Any]) -> str:
     row("interactive entry p50 (ms)", lambda r: r["interactive"]["record"]["p50_ms"], ".2f")
     row("interactive entry p99 (ms)", lambda r: r["interactive"]["record"]["p99_ms"], ".2f")
     row("  + views catch-up p50 (ms)", lambda r: r["interactive"]["views_catch_up"]["p50_ms"], ".2f")
+    row("  + views catch-up p99 (ms)", lambda r: r["interactive"]["views_catch_up"]["p99_ms"], ".2f")
     row("audit replay (events/s)", lambda r: r["replay"]["events_per_s"], ",.0f")
     row("  library repository.get (events/s)",
         lambda r: r["replay"]["library_repository_get"]["events_per_s"], ",.0f")
