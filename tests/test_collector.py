@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from ledger import collector
 from ledger.application import Ledger
 from ledger.collector import collector_paused
 from ledger.errors import Rejected
@@ -58,3 +59,21 @@ def test_recording_runs_paused_and_resumes(ledger: Ledger, monkeypatch: pytest.M
         ledger.record("acme", [entry("StakeholderAdded", "h", "2001-01-01", holder="h", name="H"),
                                entry("StakeholderAdded", "h2", "2001-01-01", holder="h", name="H")])
     assert seen == [False] and gc.isenabled()
+
+
+def test_a_pause_that_leaves_many_objects_alive_freezes_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a long pause left alive goes to the permanent generation, so the resumed collector
+    does not scan it again; what a short one left stays where the collector sees it."""
+    monkeypatch.setattr(collector, "FREEZE_AFTER", 1_000)
+    gc.unfreeze()
+    try:
+        with collector_paused():
+            kept = [[i] for i in range(5_000)]  # lists are tracked by the collector
+        assert gc.get_freeze_count() >= 5_000
+        frozen = gc.get_freeze_count()
+        with collector_paused():
+            few = [[i] for i in range(10)]
+        assert gc.get_freeze_count() == frozen
+        assert len(kept) + len(few) == 5_010 and gc.isenabled()
+    finally:
+        gc.unfreeze()
