@@ -27,9 +27,10 @@ _lock = threading.Lock()
 _pauses = 0
 _was_enabled = False
 _count_at_pause = 0
-# New objects alive at the end of a pause above which they are frozen: a 10,000-entry journal
-# or a fold of a long log leaves millions; a one-entry recording a few hundred.
-FREEZE_AFTER = 200_000
+# New objects alive at the end of a pause above which they are frozen: a fold of a long log
+# leaves millions, a 10,000-entry journal about a hundred thousand (left unfrozen, they made
+# 2-5 s collections in later journals of a 1M load); a one-entry recording a dozen.
+FREEZE_AFTER = 10_000
 
 
 @contextmanager
