@@ -28,7 +28,7 @@ _pauses = 0
 _was_enabled = False
 _count_at_pause = 0
 # New objects alive at the end of a pause above which they are frozen: a fold of a long log
-# leaves millions, a 10,000-entry journal about a hundred thousand (left unfrozen, they made
+# leaves millions, a 10,000-entry journal 20,000 to 200,000 (left unfrozen, they made
 # 2-5 s collections in later journals of a 1M load); a one-entry recording a dozen.
 FREEZE_AFTER = 10_000
 
