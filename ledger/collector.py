@@ -8,8 +8,9 @@ reference counting (no cycles), so they run with the collector paused; it resume
 
 Resuming alone only defers the scan: the objects a fold or a bulk load left alive are still in
 the collector's young generations, and its next older-generation collections (at whatever
-call happens to allocate then) scan every one of them: 10 s and 11 s inside two later
-one-entry recordings on a 1M-entry ledger (benchmark, interactive entries). So a pause that
+call happens to allocate then) scan every one of them: 10 s inside a later one-entry
+recording and 11 s inside the views catch-up after it, on a 1M-entry ledger (benchmark,
+interactive entries). So a pause that
 leaves many more tracked objects alive than it found hands all of them to the permanent
 generation (``gc.freeze``), which the collector never scans. They are still freed by
 reference counting; only a reference cycle among them would outlive its last use (none is
